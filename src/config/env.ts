@@ -1,0 +1,244 @@
+/**
+ * Environment → configuration. Pure: returns the config and the problems
+ * found; the caller logs each problem as one line. Every bad value names its
+ * variable and the fallback taken, and never stops the host application.
+ */
+import { canonicalWorkspaceId } from '../policy/canonical';
+
+export type ExporterKind = 'prometheus' | 'otlp';
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+export type WorkspacePolicyMode = 'enforce' | 'passthrough';
+
+export interface KitConfig {
+  enabled: boolean;
+  exporters: ExporterKind[];
+  prometheus: { host: string; port: number };
+  otlp: { protocol: OtlpProtocol };
+  exportIntervalMillis: number;
+  exportTimeoutMillis: number;
+  workspace: {
+    enabled: boolean;
+    labelName: string;
+    allowlist: string[];
+    allowlistFile: string | undefined;
+    sampleRate: number;
+    mode: WorkspacePolicyMode;
+  };
+  collectorIntervalMillis: number;
+}
+
+export interface ConfigResult {
+  config: KitConfig;
+  problems: string[];
+}
+
+export type Env = Record<string, string | undefined>;
+
+export const DEFAULT_CONFIG: KitConfig = {
+  enabled: true,
+  exporters: ['prometheus'],
+  prometheus: { host: '127.0.0.1', port: 9464 },
+  otlp: { protocol: 'http/protobuf' },
+  exportIntervalMillis: 60_000,
+  exportTimeoutMillis: 30_000,
+  workspace: {
+    enabled: false,
+    labelName: 'workspace_id',
+    allowlist: [],
+    allowlistFile: undefined,
+    sampleRate: 0,
+    mode: 'enforce',
+  },
+  collectorIntervalMillis: 5_000,
+};
+
+/** Variables this module reads: the README's table and the malformed-value test enumerate it. */
+export const CONFIG_VARIABLES = [
+  'METRICS_ENABLED',
+  'OTEL_SDK_DISABLED',
+  'OTEL_METRICS_EXPORTER',
+  'METRICS_HOST',
+  'METRICS_PORT',
+  'OTEL_EXPORTER_PROMETHEUS_HOST',
+  'OTEL_EXPORTER_PROMETHEUS_PORT',
+  'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+  'OTEL_METRIC_EXPORT_TIMEOUT',
+  'METRICS_WORKSPACE_LABEL',
+  'METRICS_WORKSPACE_LABEL_NAME',
+  'METRICS_WORKSPACE_ALLOWLIST',
+  'METRICS_WORKSPACE_ALLOWLIST_FILE',
+  'METRICS_WORKSPACE_SAMPLE_RATE',
+  'METRICS_WORKSPACE_POLICY',
+  'METRICS_COLLECTOR_INTERVAL',
+] as const;
+
+/** Shown in error lines: short and escaped, so a bad value cannot forge log lines. */
+function quote(value: string): string {
+  const shown = value.length > 40 ? value.slice(0, 40) + '…' : value;
+  return JSON.stringify(shown);
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    if (value === undefined) return undefined;
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
+  }
+
+  problem(name: string, value: string, expected: string, fallback: string): void {
+    this.problems.push(`${name}=${quote(value)} is invalid (${expected}); using ${fallback}`);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (['true', '1', 'on', 'yes'].includes(lower)) return true;
+    if (['false', '0', 'off', 'no'].includes(lower)) return false;
+    this.problem(name, value, 'expected on/off, true/false or 1/0', String(fallback));
+    return fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      this.problem(name, value, `expected an integer from ${min} to ${max}`, String(fallback));
+      return fallback;
+    }
+    return parsed;
+  }
+
+  fraction(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
+    if (!(parsed >= 0 && parsed <= 1)) {
+      this.problem(name, value, 'expected a number from 0 to 1', String(fallback));
+      return fallback;
+    }
+    return parsed;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase() as T;
+    if (allowed.includes(lower)) return lower;
+    this.problem(name, value, `expected one of ${allowed.join(', ')}`, fallback);
+    return fallback;
+  }
+}
+
+/** Comma-separated workspace ids → canonical, de-duplicated list; bad entries are reported and skipped. */
+export function parseAllowlist(value: string, source: string, problems: string[]): string[] {
+  const out = new Set<string>();
+  const entries = value.split(/[,\n]/);
+  entries.forEach((entry, index) => {
+    const trimmed = entry.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const canonical = canonicalWorkspaceId(trimmed);
+    if (canonical === undefined) {
+      problems.push(
+        `${source}: entry #${index + 1} ${quote(trimmed)} is not a canonical workspace id ` +
+          `(lower-case letters, digits, '.', '_', '-'; at most 64); skipping that entry`,
+      );
+    } else {
+      out.add(canonical);
+    }
+  });
+  return [...out];
+}
+
+const HOST_PATTERN = /^[A-Za-z0-9.:[\]-]+$/;
+const LABEL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+
+export function readConfig(env: Env = process.env): ConfigResult {
+  const r = new Reader(env);
+  const d = DEFAULT_CONFIG;
+
+  // Either switch turns everything off; the seed's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
+  const enabled = r.bool('METRICS_ENABLED', true) && !r.bool('OTEL_SDK_DISABLED', false);
+
+  const exporters = readExporters(r);
+
+  // The seed's METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
+  const hostVar = r.raw('METRICS_HOST') !== undefined ? 'METRICS_HOST' : 'OTEL_EXPORTER_PROMETHEUS_HOST';
+  let host = r.raw(hostVar) ?? d.prometheus.host;
+  if (!HOST_PATTERN.test(host)) {
+    r.problem(hostVar, host, 'expected a host name or IP address', d.prometheus.host);
+    host = d.prometheus.host;
+  }
+  const portVar = r.raw('METRICS_PORT') !== undefined ? 'METRICS_PORT' : 'OTEL_EXPORTER_PROMETHEUS_PORT';
+  const port = r.integer(portVar, d.prometheus.port, 1, 65_535);
+
+  const protocols = ['http/protobuf', 'http/json', 'grpc'] as const;
+  const protocolVar =
+    r.raw('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = r.oneOf(protocolVar, protocols, d.otlp.protocol);
+
+  const exportIntervalMillis = r.integer('OTEL_METRIC_EXPORT_INTERVAL', d.exportIntervalMillis, 100, 86_400_000);
+  let exportTimeoutMillis = r.integer('OTEL_METRIC_EXPORT_TIMEOUT', d.exportTimeoutMillis, 1, 86_400_000);
+  if (exportTimeoutMillis > exportIntervalMillis) {
+    // The SDK refuses a timeout longer than the interval; clamp instead of failing.
+    exportTimeoutMillis = exportIntervalMillis;
+  }
+
+  const workspaceEnabled = r.bool('METRICS_WORKSPACE_LABEL', d.workspace.enabled);
+  let labelName = r.raw('METRICS_WORKSPACE_LABEL_NAME') ?? d.workspace.labelName;
+  if (!LABEL_NAME_PATTERN.test(labelName) || labelName.startsWith('__')) {
+    r.problem('METRICS_WORKSPACE_LABEL_NAME', labelName, 'expected a Prometheus label name', d.workspace.labelName);
+    labelName = d.workspace.labelName;
+  }
+  const allowlistRaw = r.raw('METRICS_WORKSPACE_ALLOWLIST');
+  const allowlist = allowlistRaw === undefined ? [] : parseAllowlist(allowlistRaw, 'METRICS_WORKSPACE_ALLOWLIST', r.problems);
+  const allowlistFile = r.raw('METRICS_WORKSPACE_ALLOWLIST_FILE');
+  const sampleRate = r.fraction('METRICS_WORKSPACE_SAMPLE_RATE', d.workspace.sampleRate);
+  const mode = r.oneOf('METRICS_WORKSPACE_POLICY', ['enforce', 'passthrough'] as const, d.workspace.mode);
+
+  const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
+
+  return {
+    config: {
+      enabled,
+      exporters,
+      prometheus: { host, port },
+      otlp: { protocol },
+      exportIntervalMillis,
+      exportTimeoutMillis,
+      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, sampleRate, mode },
+      collectorIntervalMillis,
+    },
+    problems: r.problems,
+  };
+}
+
+function readExporters(r: Reader): ExporterKind[] {
+  const value = r.raw('OTEL_METRICS_EXPORTER');
+  if (value === undefined) return [...DEFAULT_CONFIG.exporters];
+  const out: ExporterKind[] = [];
+  const unknown: string[] = [];
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === 'none') return [];
+    if (name === 'prometheus' || name === 'otlp') {
+      if (!out.includes(name)) out.push(name);
+    } else if (name !== '') {
+      unknown.push(part.trim());
+    }
+  }
+  const expected = 'expected prometheus, otlp, a comma-separated list of them, or none';
+  if (out.length === 0) {
+    r.problem('OTEL_METRICS_EXPORTER', value, expected, 'prometheus');
+    return ['prometheus'];
+  }
+  if (unknown.length > 0) r.problem('OTEL_METRICS_EXPORTER', unknown.join(','), expected, out.join(','));
+  return out;
+}

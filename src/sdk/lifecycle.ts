@@ -1,0 +1,51 @@
+/**
+ * Flushing at the end of the process without changing how the app exits.
+ * A signal listener would normally stop Node's default exit-on-signal; so when
+ * the app has no listener of its own, ours flushes and then re-raises the
+ * signal with our listener removed: the process dies by the signal, as before.
+ */
+import type { Kit } from './start';
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export function installShutdownHooks(kit: Kit): void {
+  const budget = kit.config.exportTimeoutMillis;
+  let shuttingDown: Promise<void> | undefined;
+  const shutdownOnce = (): Promise<void> => (shuttingDown ??= withTimeout(kit.shutdown(), budget));
+
+  for (const signal of SIGNALS) {
+    const onSignal = (): void => {
+      const appListens = process.listenerCount(signal) > 1;
+      if (appListens) {
+        // The app owns shutdown; export what we have now and keep recording until it exits.
+        void withTimeout(kit.forceFlush(), budget);
+        return;
+      }
+      void shutdownOnce().finally(() => {
+        process.removeListener(signal, onSignal);
+        process.kill(process.pid, signal);
+      });
+    };
+    process.on(signal, onSignal);
+  }
+  process.on('beforeExit', () => {
+    void shutdownOnce();
+  });
+}
