@@ -5,6 +5,7 @@
  * later, the next recording rebinds (and observable callbacks re-attach).
  */
 import {
+  createNoopMeter,
   metrics,
   type Counter,
   type Gauge,
@@ -45,6 +46,13 @@ function currentMeter(): Meter {
     for (const registration of registrations) attachObservation(meter, registration);
   }
   return meter;
+}
+
+const NOOP_METER = createNoopMeter();
+
+/** True when no MeterProvider is registered: helpers then skip even input checks (zero overhead when off). */
+export function isNoop(): boolean {
+  return currentMeter() === NOOP_METER;
 }
 
 /** Re-check the global provider now (called by start/stop so observables attach without waiting for a recording). */

@@ -5,6 +5,7 @@
  */
 import { OVERFLOW_VALUE } from '../policy/canonical';
 import { warnRateLimited } from '../log';
+import { isNoop } from './instruments';
 
 export function refuse(helper: string, reason: string): void {
   warnRateLimited(`refuse:${helper}:${reason}`, `${helper}: recording refused: ${reason}`);
@@ -80,6 +81,7 @@ export function required<T>(value: T | undefined, reason: string): T {
 export function defineRecorder<I>(helper: string, body: (input: Record<string, unknown>) => void): (input: I) => void {
   return (input: I): void => {
     try {
+      if (isNoop()) return;
       if (!isRecord(input)) throw new Refused('expected an object argument');
       body(input);
     } catch (error) {

@@ -16,9 +16,7 @@ export function workspaceLabelName(): string {
 }
 
 export function withWorkspace(attributes: Attributes, workspaceId: unknown): Attributes {
-  if (workspaceId !== undefined && workspaceId !== null) {
-    // Non-string ids are passed as their string form; the policy folds whatever is not canonical.
-    attributes[labelName] = typeof workspaceId === 'string' ? workspaceId : String(workspaceId);
-  }
+  // Only strings can be workspace ids: anything else is left out, and the view folds a missing id into __other__.
+  if (typeof workspaceId === 'string') attributes[labelName] = workspaceId;
   return attributes;
 }

@@ -1,0 +1,33 @@
+/** README stays true to the code: every variable documented, every name in its tables real. */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUILTIN_METRICS, CONFIG_VARIABLES, prometheusNames } from '../../src/index';
+
+const ROOT = join(__dirname, '..', '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+describe('README', () => {
+  it('documents every configuration variable the code reads', () => {
+    for (const name of CONFIG_VARIABLES) expect(readme, name).toContain(`\`${name}\``);
+  });
+
+  it('gives commands that exist', () => {
+    for (const match of readme.matchAll(/`npm (?:run )?([a-z:]+)`/g)) {
+      const script = match[1]!;
+      if (['ci', 'install'].includes(script)) continue;
+      expect(pkg.scripts, script).toHaveProperty(script);
+    }
+    expect(readme).toContain('`npm ci && npm start`');
+    expect(readme).toContain('`npm ci && npm test`');
+  });
+
+  it('lists only Prometheus names the catalogue produces', () => {
+    const produced = new Set(BUILTIN_METRICS.flatMap((decl) => prometheusNames(decl, true)));
+    const table = readme.slice(readme.indexOf('| Prometheus name |'), readme.indexOf('The same names come out'));
+    const listed = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]!);
+    expect(listed.length).toBeGreaterThanOrEqual(9);
+    for (const name of listed) expect(produced, name).toContain(name);
+  });
+});
