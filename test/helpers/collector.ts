@@ -7,6 +7,7 @@ const CONFIG_DIR = join(__dirname, '..', '..', 'otel-collector');
 
 export interface RunningCollector {
   process: Tracked;
+  ports: CollectorPorts;
   grpcEndpoint: string;
   httpEndpoint: string;
   /** host:port of the Prometheus exporter (scrape /metrics). */
@@ -22,10 +23,27 @@ export interface CollectorOptions {
   /** Config files under otel-collector/, merged in order. */
   configs?: string[];
   env?: Record<string, string>;
+  /** Fixed ports (to restart a collector where services already send); free ports otherwise. */
+  ports?: Partial<CollectorPorts>;
+}
+
+export interface CollectorPorts {
+  grpc: number;
+  http: number;
+  prometheus: number;
+  health: number;
+  telemetry: number;
 }
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
-  const [grpc, http, prom, health, telemetry] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const p = options.ports ?? {};
+  const [grpc, http, prom, health, telemetry] = await Promise.all([
+    p.grpc ?? freePort(),
+    p.http ?? freePort(),
+    p.prometheus ?? freePort(),
+    p.health ?? freePort(),
+    p.telemetry ?? freePort(),
+  ]);
   const configs = options.configs ?? ['config.yaml'];
   const args = configs.flatMap((file) => ['--config', join(CONFIG_DIR, file)]);
   const proc = spawnTracked(collectorBinary(), args, {
@@ -55,6 +73,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   return {
     process: proc,
+    ports: { grpc, http, prometheus: prom, health, telemetry },
     grpcEndpoint: `http://127.0.0.1:${grpc}`,
     httpEndpoint: `http://127.0.0.1:${http}`,
     prometheusTarget: `127.0.0.1:${prom}`,
