@@ -27,3 +27,169 @@ export { canonicalWorkspaceId, isCanonicalWorkspaceId, OVERFLOW_VALUE, CANONICAL
 export { counter, histogram, upDownCounter, gauge, registerObservation, type Observation } from './record/instruments';
 export { defineRecorder, required, nonNegative, status, BoundedLabel, STATUSES, type Status } from './record/validate';
 export { withWorkspace } from './record/workspace-attribute';
+
+// Families from the seeds (one module each; see docs/CATALOGUE.md).
+export {
+  recordWorkflowExecution,
+  recordWorkflowStep,
+  type WorkflowExecution,
+  type WorkflowStep,
+  workflowExecutions,
+  workflowDuration,
+  workflowStepExecutions,
+  workflowStepDuration,
+} from './catalogue/workflows';
+export {
+  setActiveWorkers,
+  observeActiveWorkers,
+  setWorkerHealth,
+  observeWorkerHealth,
+  recordWorkerRestart,
+  type WorkerPool,
+  type ActiveWorkers,
+  type WorkerHealth,
+  type WorkerRestart,
+  workerActive,
+  workerHealth,
+  workerRestarts,
+} from './catalogue/workers';
+export {
+  recordCacheOperation,
+  setCacheSize,
+  observeCacheSize,
+  recordCacheEviction,
+  CACHE_RESULTS,
+  type CacheResult,
+  type CacheRef,
+  type CacheOperation,
+  type CacheSize,
+  type CacheEviction,
+  cacheOperations,
+  cacheSize,
+  cacheEvictions,
+} from './catalogue/cache';
+export {
+  setCircuitBreakerState,
+  observeCircuitBreakerState,
+  recordCircuitBreakerTransition,
+  recordRetryAttempt,
+  recordRetrySuccess,
+  setDeadLetterQueueSize,
+  observeDeadLetterQueueSize,
+  recordDeadLetterReplay,
+  recordRateLimiterDelay,
+  BREAKER_STATES,
+  RATE_LIMITER_DELAY_BUCKETS_SECONDS,
+  type BreakerState,
+  type BreakerRef,
+  type BreakerStateInput,
+  type BreakerTransition,
+  type RetryInput,
+  type DeadLetterQueueRef,
+  type DeadLetterQueueSize,
+  type DeadLetterReplay,
+  type RateLimiterDelay,
+  circuitBreakerState,
+  circuitBreakerTransitions,
+  circuitBreakerTrips,
+  retryAttempts,
+  retrySuccesses,
+  deadLetterQueueSize,
+  deadLetterQueueReplays,
+  rateLimiterDelay,
+} from './catalogue/resilience';
+export {
+  setActiveSessions,
+  observeActiveSessions,
+  recordSessionDuration,
+  recordSessionRefresh,
+  SESSION_REFRESH_REASONS,
+  SESSION_DURATION_BUCKETS_SECONDS,
+  type ActiveSessions,
+  type SessionEnded,
+  type SessionRefresh,
+  sessionActive,
+  sessionDuration,
+  sessionRefreshes,
+} from './catalogue/sessions';
+export {
+  recordDatabaseOperation,
+  DATABASE_DURATION_BUCKETS_SECONDS,
+  type DatabaseOperation,
+  databaseOperationDuration,
+  databaseErrors,
+} from './catalogue/database';
+export {
+  recordBusMessage,
+  recordBusMessageProcessing,
+  setBusQueueDepth,
+  observeBusQueueDepth,
+  type BusMessage,
+  type BusMessageProcessing,
+  type BusQueueRef,
+  type BusQueueDepth,
+  messageBusMessages,
+  messageBusProcessingDuration,
+  messageBusQueueDepth,
+} from './catalogue/messaging';
+export { httpServerRequestBodySize, httpServerResponseBodySize, BODY_SIZE_BUCKETS_BYTES } from './catalogue/http-sizes';
+export { CurrentValues, defineObserver, type Point } from './record/current-value';
+export {
+  startTimer,
+  timeAsync,
+  statusOfError,
+  type Recorder,
+  type TimerEnd,
+  type TimedFields,
+  type TimedStatus,
+  type TimeAsyncOptions,
+} from './record/timing';
+export { renderCatalogueMarkdown } from './cli/catalogue-doc';
+
+// Workspace label policy: hierarchical ids, dynamic allowlist sources, self-metrics (docs/POLICY.md).
+export {
+  canonicalWorkspacePath,
+  canonicalAllowlistEntry,
+  HIERARCHICAL_WORKSPACE_PATTERN,
+  WORKSPACE_LABEL_VALUE_PATTERN,
+} from './policy/canonical';
+export { sampleHash, sampleThreshold, sampleThresholdHex, type FoldCounter, type WorkspacePolicyOptions } from './policy/workspace-policy';
+export {
+  DynamicAllowlist,
+  fileAllowlistSource,
+  staticAllowlistSource,
+  splitAllowlistText,
+  type AllowlistSource,
+  type DynamicAllowlistOptions,
+  type FileSourceOptions,
+} from './policy/allowlist-sources';
+export { postgresAllowlistSource, type PostgresAllowlistOptions, type PgQueryable } from './policy/postgres-source';
+export {
+  SELF_METRICS,
+  workspaceFolded,
+  workspaceUnlistedEstimate,
+  allowlistSize,
+  allowlistLastReload,
+  allowlistReloadErrors,
+} from './catalogue/self';
+
+// Queue & lease health from PostgreSQL (seed 004; docs/QUEUE-HEALTH.md).
+export {
+  startQueueHealthCollector,
+  type QueueHealthCollector,
+  type QueueHealthCollectorOptions,
+  type PgPoolLike,
+  type PgClientLike,
+} from './postgres/queue-health';
+export {
+  QUEUE_HEALTH_METRICS,
+  QUEUE_HEALTH_ERROR_REASONS,
+  type QueueHealthErrorReason,
+  queueDepth,
+  queueReadyDepth,
+  queueFutureDepth,
+  queueOldestReadyAge,
+  queueRunningExpiredLease,
+  queueRunningActiveLease,
+  queueHealthCollectorErrors,
+} from './catalogue/queue-health';

@@ -3,11 +3,37 @@
  * first, then the ones an application declares through `declareMetrics`.
  */
 import type { MetricDeclaration } from './types';
+import { catalogueStarted, markUnenforced } from './enforcement';
+import { logError } from '../log';
 import { ACTION_METRICS } from './actions';
 import { QUEUE_JOB_METRICS } from './queue';
 import { HTTP_METRICS } from './http';
+import { HTTP_SIZE_METRICS } from './http-sizes';
+import { WORKFLOW_METRICS } from './workflows';
+import { WORKER_METRICS } from './workers';
+import { CACHE_METRICS } from './cache';
+import { RESILIENCE_METRICS } from './resilience';
+import { SESSION_METRICS } from './sessions';
+import { DATABASE_METRICS } from './database';
+import { MESSAGING_METRICS } from './messaging';
+import { QUEUE_HEALTH_METRICS } from './queue-health';
+import { SELF_METRICS } from './self';
 
-export const BUILTIN_METRICS: readonly MetricDeclaration[] = [...ACTION_METRICS, ...QUEUE_JOB_METRICS, ...HTTP_METRICS];
+export const BUILTIN_METRICS: readonly MetricDeclaration[] = [
+  ...ACTION_METRICS,
+  ...QUEUE_JOB_METRICS,
+  ...HTTP_METRICS,
+  ...HTTP_SIZE_METRICS,
+  ...WORKFLOW_METRICS,
+  ...WORKER_METRICS,
+  ...CACHE_METRICS,
+  ...RESILIENCE_METRICS,
+  ...SESSION_METRICS,
+  ...DATABASE_METRICS,
+  ...MESSAGING_METRICS,
+  ...QUEUE_HEALTH_METRICS,
+  ...SELF_METRICS,
+];
 
 const declared: MetricDeclaration[] = [];
 
@@ -20,6 +46,10 @@ export function declareMetrics(...decls: MetricDeclaration[]): void {
   for (const decl of decls) {
     if (catalogue().some((existing) => existing.name === decl.name)) {
       throw new Error(`metric ${decl.name} is already declared`);
+    }
+    if (catalogueStarted()) {
+      markUnenforced(decl);
+      logError(`declareMetrics: ${decl.name} was declared after the kit started, so no view enforces its label policy; its recordings are dropped until the next start (declare metrics before start, or pass them to start({ metrics }))`);
     }
     declared.push(decl);
   }

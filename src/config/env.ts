@@ -3,11 +3,13 @@
  * found; the caller logs each problem as one line. Every bad value names its
  * variable and the fallback taken, and never stops the host application.
  */
-import { canonicalWorkspaceId } from '../policy/canonical';
+import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from '../policy/canonical';
 
 export type ExporterKind = 'prometheus' | 'otlp';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type WorkspacePolicyMode = 'enforce' | 'passthrough';
+/** `fast`: typed-helper counters/histograms aggregate in pre-created cells (src/fast/); `views`: every recording goes through the SDK views. */
+export type RecordingPath = 'fast' | 'views';
 
 export interface KitConfig {
   enabled: boolean;
@@ -21,10 +23,14 @@ export interface KitConfig {
     labelName: string;
     allowlist: string[];
     allowlistFile: string | undefined;
+    /** Stat check period of the allowlist file (fs.watch is the fast path). */
+    allowlistPollMillis: number;
     sampleRate: number;
     mode: WorkspacePolicyMode;
   };
   collectorIntervalMillis: number;
+  /** METRICS_RECORDING_PATH; `fast` falls back to `views` when a reader wants delta temporality. */
+  recordingPath: RecordingPath;
 }
 
 export interface ConfigResult {
@@ -46,10 +52,12 @@ export const DEFAULT_CONFIG: KitConfig = {
     labelName: 'workspace_id',
     allowlist: [],
     allowlistFile: undefined,
+    allowlistPollMillis: 30_000,
     sampleRate: 0,
     mode: 'enforce',
   },
   collectorIntervalMillis: 5_000,
+  recordingPath: 'fast',
 };
 
 /** Variables this module reads: the README's table and the malformed-value test enumerate it. */
@@ -69,9 +77,11 @@ export const CONFIG_VARIABLES = [
   'METRICS_WORKSPACE_LABEL_NAME',
   'METRICS_WORKSPACE_ALLOWLIST',
   'METRICS_WORKSPACE_ALLOWLIST_FILE',
+  'METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL',
   'METRICS_WORKSPACE_SAMPLE_RATE',
   'METRICS_WORKSPACE_POLICY',
   'METRICS_COLLECTOR_INTERVAL',
+  'METRICS_RECORDING_PATH',
 ] as const;
 
 /** Shown in error lines: short and escaped, so a bad value cannot forge log lines. */
@@ -137,18 +147,18 @@ class Reader {
   }
 }
 
-/** Comma-separated workspace ids → canonical, de-duplicated list; bad entries are reported and skipped. */
+/** Comma-separated allowlist entries (`acme`, `team/ws`, `team/*`) → canonical, de-duplicated list; bad entries are reported and skipped. */
 export function parseAllowlist(value: string, source: string, problems: string[]): string[] {
   const out = new Set<string>();
   const entries = value.split(/[,\n]/);
   entries.forEach((entry, index) => {
     const trimmed = entry.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
-    const canonical = canonicalWorkspaceId(trimmed);
+    const canonical = canonicalAllowlistEntry(trimmed);
     if (canonical === undefined) {
       problems.push(
         `${source}: entry #${index + 1} ${quote(trimmed)} is not a canonical workspace id ` +
-          `(lower-case letters, digits, '.', '_', '-'; at most 64); skipping that entry`,
+          `(${ALLOWLIST_ENTRY_SHAPE}); skipping that entry`,
       );
     } else {
       out.add(canonical);
@@ -200,10 +210,13 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const allowlistRaw = r.raw('METRICS_WORKSPACE_ALLOWLIST');
   const allowlist = allowlistRaw === undefined ? [] : parseAllowlist(allowlistRaw, 'METRICS_WORKSPACE_ALLOWLIST', r.problems);
   const allowlistFile = r.raw('METRICS_WORKSPACE_ALLOWLIST_FILE');
+  const allowlistPollMillis =
+    r.integer('METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL', d.workspace.allowlistPollMillis / 1000, 1, 86_400) * 1000;
   const sampleRate = r.fraction('METRICS_WORKSPACE_SAMPLE_RATE', d.workspace.sampleRate);
   const mode = r.oneOf('METRICS_WORKSPACE_POLICY', ['enforce', 'passthrough'] as const, d.workspace.mode);
 
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
+  const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
 
   return {
     config: {
@@ -213,8 +226,9 @@ export function readConfig(env: Env = process.env): ConfigResult {
       otlp: { protocol },
       exportIntervalMillis,
       exportTimeoutMillis,
-      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, sampleRate, mode },
+      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode },
       collectorIntervalMillis,
+      recordingPath,
     },
     problems: r.problems,
   };

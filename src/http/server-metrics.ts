@@ -6,9 +6,11 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HTTP_ATTRIBUTES, httpServerRequestDuration } from '../catalogue/http';
+import { httpServerRequestBodySize, httpServerResponseBodySize, requestBodySize, responseBodySize } from '../catalogue/http-sizes';
 import { histogram } from '../record/instruments';
 import { BoundedLabel } from '../record/validate';
 import { normalizeMethod, routeLabel } from './route';
+import { warnRateLimited } from '../log';
 
 const ROUTE_TEMPLATE = Symbol.for('otel-workspace-metrics.http.route');
 
@@ -21,7 +23,12 @@ interface RoutedRequest extends IncomingMessage {
 
 /** Tell the kit the route template that served `request` (e.g. `/users/:id`); it wins over path normalization. */
 export function setHttpRoute(request: IncomingMessage, template: string): void {
-  (request as RoutedRequest)[ROUTE_TEMPLATE] = template;
+  try {
+    if (typeof request === 'object' && request !== null) (request as RoutedRequest)[ROUTE_TEMPLATE] = template;
+    else warnRateLimited('setHttpRoute:request', 'setHttpRoute: the request is not an object; route ignored');
+  } catch {
+    warnRateLimited('setHttpRoute:request', 'setHttpRoute: could not tag the request (frozen or a proxy); route ignored');
+  }
 }
 
 function templateOf(request: RoutedRequest): unknown {
@@ -63,11 +70,17 @@ function onResponseFinish(message: unknown): void {
     if (start === undefined) return;
     startTimes.delete(response);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    histogram(httpServerRequestDuration).record(seconds, {
+    const attributes = {
       [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method),
       [HTTP_ATTRIBUTES.route]: routes.value(routeLabel(templateOf(request), request.url)) ?? '/',
       [HTTP_ATTRIBUTES.statusCode]: response.statusCode,
-    });
+    };
+    histogram(httpServerRequestDuration).record(seconds, attributes);
+    // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
+    const requestBytes = requestBodySize(request.headers);
+    if (requestBytes !== undefined) histogram(httpServerRequestBodySize).record(requestBytes, attributes);
+    const responseBytes = responseBodySize(request.method, response);
+    if (responseBytes !== undefined) histogram(httpServerResponseBodySize).record(responseBytes, attributes);
   } catch {
     // Metrics must never break a response.
   }

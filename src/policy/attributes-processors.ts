@@ -20,8 +20,15 @@ export function keyAllowlistProcessor(keys: readonly string[]): IAttributesProce
   };
 }
 
-export function workspaceStreamProcessor(keys: readonly string[], policy: WorkspacePolicy): IAttributesProcessor {
+/**
+ * `metric` names the stream's Prometheus family (e.g.
+ * `action_executions_by_workspace_total`): recordings that fold are counted
+ * under it for the `otel_workspace_metrics_workspace_folded_total{metric}`
+ * self-metric. Without it they count only in the policy's total.
+ */
+export function workspaceStreamProcessor(keys: readonly string[], policy: WorkspacePolicy, metric?: string): IAttributesProcessor {
   const label = policy.labelName;
+  const counter = metric === undefined ? undefined : policy.foldCounter(metric);
   return {
     process(incoming: Attributes): Attributes {
       const out: Attributes = {};
@@ -29,7 +36,7 @@ export function workspaceStreamProcessor(keys: readonly string[], policy: Worksp
         const value = incoming[key];
         if (value !== undefined) out[key] = value;
       }
-      out[label] = policy.resolve(incoming[label]);
+      out[label] = policy.resolve(incoming[label], counter);
       return out;
     },
   };

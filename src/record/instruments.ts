@@ -18,6 +18,7 @@ import {
   type Attributes,
 } from '@opentelemetry/api';
 import type { MetricDeclaration } from '../catalogue/types';
+import { isUnenforced } from '../catalogue/enforcement';
 import { warnRateLimited } from '../log';
 
 export const METER_NAME = 'otel-workspace-metrics';
@@ -76,11 +77,32 @@ function createSync(m: Meter, decl: MetricDeclaration): SyncInstrument {
   }
 }
 
+/**
+ * Where `counter()`/`histogram()` may get instruments other than the SDK's:
+ * the fast recording path (src/fast/), installed by start() for its provider.
+ */
+export interface InstrumentSource {
+  /** The MeterProvider these instruments report through; ignored while another provider is global. */
+  readonly provider: MeterProvider;
+  /** An instrument for `decl`, or undefined to create the SDK's. */
+  instrument(decl: MetricDeclaration): SyncInstrument | undefined;
+}
+
+let instrumentSource: InstrumentSource | undefined;
+
+/** Install (or remove, with undefined) the instrument source; instruments are re-resolved at their next use. */
+export function setInstrumentSource(source: InstrumentSource | undefined): void {
+  instrumentSource = source;
+  syncInstruments = new Map();
+}
+
 function sync(decl: MetricDeclaration): SyncInstrument {
-  const m = currentMeter();
+  // No view covers a late declaration: record nothing rather than unfiltered attributes.
+  const m = isUnenforced(decl) ? NOOP_METER : currentMeter();
   let instrument = syncInstruments.get(decl);
   if (instrument === undefined) {
-    instrument = createSync(m, decl);
+    const source = instrumentSource;
+    instrument = (source !== undefined && source.provider === boundProvider ? source.instrument(decl) : undefined) ?? createSync(m, decl);
     syncInstruments.set(decl, instrument);
   }
   return instrument;
@@ -127,6 +149,7 @@ function attachObservation(m: Meter, registration: Registration): void {
  */
 export function registerObservation(decl: MetricDeclaration, observation: Observation): () => void {
   if (!decl.kind.startsWith('observable')) throw new Error(`${decl.name} is not an observable instrument`);
+  if (isUnenforced(decl)) return () => undefined;
   let active = true;
   const registration: Registration = {
     decl,

@@ -23,13 +23,19 @@ export function nonNegative(value: unknown): number | undefined {
 /** Outcome statuses shared by every family; the seeds' success/failure are aliases. */
 export const STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'skipped', 'retry'] as const;
 export type Status = (typeof STATUSES)[number];
-const STATUS_ALIASES: Record<string, Status> = { success: 'ok', failure: 'error', failed: 'error', canceled: 'cancelled' };
+// A Map, not an object literal: a lookup by raw input must never reach Object.prototype ('constructor', '__proto__', ...).
+const STATUS_ALIASES: ReadonlyMap<string, Status> = new Map<string, Status>([
+  ['success', 'ok'],
+  ['failure', 'error'],
+  ['failed', 'error'],
+  ['canceled', 'cancelled'],
+]);
 
 export function status(value: unknown): Status | undefined {
   if (typeof value !== 'string') return undefined;
   const lower = value.toLowerCase();
   if ((STATUSES as readonly string[]).includes(lower)) return lower as Status;
-  return STATUS_ALIASES[lower];
+  return STATUS_ALIASES.get(lower);
 }
 
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {

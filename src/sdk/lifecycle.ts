@@ -5,6 +5,7 @@
  * signal with our listener removed: the process dies by the signal, as before.
  */
 import type { Kit } from './start';
+import { flushOnExit } from './exit-flush';
 
 function withTimeout(work: Promise<void>, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -28,7 +29,11 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 export function installShutdownHooks(kit: Kit): void {
   const budget = kit.config.exportTimeoutMillis;
   let shuttingDown: Promise<void> | undefined;
-  const shutdownOnce = (): Promise<void> => (shuttingDown ??= withTimeout(kit.shutdown(), budget));
+  let shutDown = false;
+  const shutdownOnce = (): Promise<void> =>
+    (shuttingDown ??= withTimeout(kit.shutdown(), budget).then(() => {
+      shutDown = true;
+    }));
 
   for (const signal of SIGNALS) {
     const onSignal = (): void => {
@@ -47,5 +52,9 @@ export function installShutdownHooks(kit: Kit): void {
   }
   process.on('beforeExit', () => {
     void shutdownOnce();
+  });
+  // process.exit() (or an exit before the async shutdown finished): a synchronous last export.
+  process.on('exit', () => {
+    if (!shutDown) flushOnExit(kit);
   });
 }

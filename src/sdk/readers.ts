@@ -6,14 +6,40 @@
 import { createServer, type Server } from 'node:http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
+  AggregationTemporality,
+  InstrumentType,
   PeriodicExportingMetricReader,
   type IMetricReader,
   type PushMetricExporter,
+  type MetricProducer,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { ExportResult } from '@opentelemetry/core';
 import type { KitConfig } from '../config/env';
 import { logError, logInfo, warnRateLimited } from '../log';
+
+/**
+ * Observable gauges export only what their callbacks observed at this
+ * collection. The spec asks for that, but sdk-metrics keeps every attribute
+ * set ever observed under CUMULATIVE temporality, with its last value,
+ * forever: a gauge whose source failed (the Postgres collector), or a series
+ * whose pool or queue is gone, would keep reporting a stale value. Gauges
+ * carry no temporality on the wire (Prometheus and OTLP alike), so DELTA
+ * changes nothing else for them.
+ */
+export function gaugeAwareTemporality(
+  fallback: (instrumentType: InstrumentType) => AggregationTemporality,
+): (instrumentType: InstrumentType) => AggregationTemporality {
+  return (instrumentType) => (instrumentType === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : fallback(instrumentType));
+}
+
+/** The Prometheus pull reader, with observable gauges that forget unobserved series. */
+class EmbeddedPrometheusReader extends PrometheusExporter {
+  private readonly temporality = gaugeAwareTemporality((type) => super.selectAggregationTemporality(type));
+  override selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.temporality(instrumentType);
+  }
+}
 
 export interface EmbeddedEndpoint {
   reader: PrometheusExporter;
@@ -22,8 +48,9 @@ export interface EmbeddedEndpoint {
   listening: Promise<number | undefined>;
 }
 
-export function createEmbeddedEndpoint(config: KitConfig): EmbeddedEndpoint {
-  const reader = new PrometheusExporter({ preventServerStart: true });
+/** `metricProducers`: extra data sources every scrape includes (the fast recording path's producer). */
+export function createEmbeddedEndpoint(config: KitConfig, metricProducers: MetricProducer[] = []): EmbeddedEndpoint {
+  const reader = new EmbeddedPrometheusReader({ preventServerStart: true, metricProducers });
   const server = createServer((request, response) => {
     if (request.url?.split('?')[0] === '/metrics') {
       reader.getMetricsRequestHandler(request, response);
@@ -47,16 +74,54 @@ export function createEmbeddedEndpoint(config: KitConfig): EmbeddedEndpoint {
   return { reader, server, listening };
 }
 
+/**
+ * Header values the OTLP exporters send (from OTEL_EXPORTER_OTLP_HEADERS and
+ * OTEL_EXPORTER_OTLP_METRICS_HEADERS), raw and URL-decoded, and each of their
+ * words (the token of `Bearer <token>`): never to be printed.
+ */
+export function otlpHeaderSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const secrets = new Set<string>();
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_METRICS_HEADERS']) {
+    for (const entry of (env[name] ?? '').split(',')) {
+      const eq = entry.indexOf('=');
+      if (eq < 0) continue;
+      const raw = entry.slice(eq + 1).split(';')[0]!.trim();
+      let decoded = raw;
+      try {
+        decoded = decodeURIComponent(raw);
+      } catch {
+        // the exporter drops such a header; still never print it
+      }
+      for (const value of [raw, decoded, ...decoded.split(/\s+/)]) if (value.length >= 4 && !/^(bearer|basic)$/i.test(value)) secrets.add(value);
+    }
+  }
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * An exporter's error message made fit for one log line: the endpoint chose
+ * (part of) that text, so configured header values are cut out, control and
+ * line-separator characters become spaces, and the length is capped.
+ */
+export function safeExportMessage(message: unknown, secrets: readonly string[]): string {
+  let text = typeof message === 'string' && message !== '' ? message : 'unknown error';
+  for (const secret of secrets) text = text.split(secret).join('[REDACTED]');
+  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
 /** Wraps an exporter so failures become one rate-limited warning line, not silence or an exception. */
 class LoggingExporter implements PushMetricExporter {
   readonly selectAggregationTemporality: PushMetricExporter['selectAggregationTemporality'];
   readonly selectAggregation: PushMetricExporter['selectAggregation'];
+  private readonly secrets = otlpHeaderSecrets();
 
   constructor(
     private readonly inner: PushMetricExporter,
     private readonly label: string,
   ) {
-    this.selectAggregationTemporality = inner.selectAggregationTemporality?.bind(inner);
+    const innerSelect = inner.selectAggregationTemporality?.bind(inner);
+    this.selectAggregationTemporality = gaugeAwareTemporality(innerSelect ?? (() => AggregationTemporality.CUMULATIVE));
     this.selectAggregation = inner.selectAggregation?.bind(inner);
   }
 
@@ -64,12 +129,12 @@ class LoggingExporter implements PushMetricExporter {
     try {
       this.inner.export(metrics, (result) => {
         if (result.code !== 0) {
-          warnRateLimited(`export:${this.label}`, `${this.label} export failed (${result.error?.message ?? 'unknown error'}); values are kept and sent at the next interval`);
+          warnRateLimited(`export:${this.label}`, `${this.label} export failed (${safeExportMessage(result.error?.message, this.secrets)}); values are kept and sent at the next interval`);
         }
         resultCallback(result);
       });
     } catch (error) {
-      warnRateLimited(`export:${this.label}`, `${this.label} export threw (${(error as Error).message})`);
+      warnRateLimited(`export:${this.label}`, `${this.label} export threw (${safeExportMessage((error as Error)?.message, this.secrets)})`);
       resultCallback({ code: 1, error: error as Error });
     }
   }
@@ -83,7 +148,7 @@ class LoggingExporter implements PushMetricExporter {
   }
 }
 
-function createOtlpExporter(config: KitConfig): PushMetricExporter {
+export function createOtlpExporter(config: Pick<KitConfig, 'otlp'>): PushMetricExporter {
   // Loaded on demand: the gRPC stack is heavy and most services use one protocol.
   switch (config.otlp.protocol) {
     case 'grpc': {
@@ -101,12 +166,13 @@ function createOtlpExporter(config: KitConfig): PushMetricExporter {
   }
 }
 
-export function createOtlpReader(config: KitConfig): IMetricReader {
+export function createOtlpReader(config: KitConfig, metricProducers: MetricProducer[] = []): IMetricReader {
   const exporter = new LoggingExporter(createOtlpExporter(config), `OTLP (${config.otlp.protocol})`);
   logInfo(`OTLP metrics export every ${config.exportIntervalMillis} ms over ${config.otlp.protocol}`);
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.exportIntervalMillis,
     exportTimeoutMillis: config.exportTimeoutMillis,
+    metricProducers,
   });
 }

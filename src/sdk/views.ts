@@ -7,6 +7,7 @@ import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import {
   DEFAULT_CARDINALITY_LIMIT,
   DEFAULT_WORKSPACE_CARDINALITY_LIMIT,
+  prometheusName,
   streamName,
   type MetricDeclaration,
 } from '../catalogue/types';
@@ -43,7 +44,7 @@ export function viewsFor(decl: MetricDeclaration, policy: ViewPolicy): ViewOptio
       ...select,
       name: streamName(decl, 'workspace'),
       description: `${decl.description} Per workspace (allowlisted ids; others as __other__).`,
-      attributesProcessors: [workspaceStreamProcessor(decl.labels, policy.workspace)],
+      attributesProcessors: [workspaceStreamProcessor(decl.labels, policy.workspace, prometheusName(decl, 'workspace'))],
       aggregationCardinalityLimit: DEFAULT_WORKSPACE_CARDINALITY_LIMIT,
       ...(aggregation ? { aggregation } : {}),
     });

@@ -7,6 +7,7 @@ import {
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { start, type Kit } from '../../src/index';
+import { gaugeAwareTemporality } from '../../src/sdk/readers';
 
 export interface InMemoryKit {
   kit: Kit;
@@ -16,6 +17,8 @@ export interface InMemoryKit {
 
 export function startInMemory(env: Record<string, string>): InMemoryKit {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  // As the kit's own readers: observable gauges report only what they observed at this collection.
+  exporter.selectAggregationTemporality = gaugeAwareTemporality(() => AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const kit = start({ env: { OTEL_METRICS_EXPORTER: 'none', ...env }, readers: [reader], httpServerMetrics: false });
   if (kit === undefined) throw new Error('kit did not start');

@@ -24,6 +24,8 @@ describe('canonicalWorkspaceId', () => {
     ['café'],
     ['аcme'], // Cyrillic а: a confusable
     ['\u202Eacme'],
+    ['\u212A8s'], // Kelvin sign: lower-cases to an ASCII k
+    ['\u00A0acme'], // non-ASCII whitespace is not trimmed (the collector trims ASCII only)
     ['nul\u0000'],
     ['a/b'],
     ['back\\slash'],

@@ -53,9 +53,11 @@ describe('readConfig', () => {
     METRICS_WORKSPACE_LABEL: ['sometimes'],
     METRICS_WORKSPACE_LABEL_NAME: ['workspace-id', '__reserved', '1abc'],
     METRICS_WORKSPACE_ALLOWLIST: ['acme,Bad Id!,globex'],
+    METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL: ['0', '90000', '1.5', 'often'],
     METRICS_WORKSPACE_SAMPLE_RATE: ['2', '-0.1', 'half'],
     METRICS_WORKSPACE_POLICY: ['lenient'],
     METRICS_COLLECTOR_INTERVAL: ['0', 'fast'],
+    METRICS_RECORDING_PATH: ['turbo', 'sdk'],
   };
 
   it('covers every config variable except the file path with malformed values', () => {

@@ -1,0 +1,65 @@
+/**
+ * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
+ * some: hotpath, memory, series, collector, freshness. Every part prints its
+ * tables; a summary of the targets comes last.
+ */
+import { hotpath } from './hotpath';
+import { memory } from './memory';
+import { series } from './series';
+import { collector } from './collector';
+import { freshness } from './freshness';
+
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness'] as const;
+type Part = (typeof PARTS)[number];
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2).filter((a) => a !== '--');
+  const unknown = asked.filter((a) => !(PARTS as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    console.error(`unknown part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
+    process.exit(2);
+  }
+  const parts: Part[] = asked.length === 0 ? [...PARTS] : (asked as Part[]);
+  console.log(`otel-workspace-metrics benchmarks: ${parts.join(', ')} (node ${process.version}, ${require('node:os').cpus().length} CPUs)`);
+  const summary: [string, string, string][] = [];
+  for (const part of parts) {
+    switch (part) {
+      case 'hotpath': {
+        const { ratios } = await hotpath();
+        for (const key of Object.keys(ratios).slice(0, 3)) summary.push([`1 ${key}`, '<= 1.0×', `${ratios[key]!.toFixed(2)}× ${ratios[key]! <= 1 ? 'MET' : 'NOT MET'}`]);
+        break;
+      }
+      case 'memory': {
+        const { growthMB, seriesConstant } = await memory();
+        for (const variant of ['kit-fast', 'kit-views']) {
+          const ok = growthMB[variant]! <= 10 && seriesConstant[variant]!;
+          summary.push([`2 ${variant}: heap growth, series constant`, '<= 10 MB, constant', `${growthMB[variant]!.toFixed(2)} MB, ${seriesConstant[variant] ? 'constant' : 'NOT constant'} ${ok ? 'MET' : 'NOT MET'}`]);
+        }
+        break;
+      }
+      case 'series': {
+        const { identical } = await series();
+        for (const [mode, same] of Object.entries(identical)) summary.push([`3 head series identical (${mode})`, 'identical', same ? 'MET' : 'NOT MET']);
+        break;
+      }
+      case 'collector': {
+        const { cpuRatio } = await collector();
+        summary.push(['4 collector CPU per datapoint, allowlist / pass-through', '<= 1.2×', `${cpuRatio.toFixed(2)}× ${cpuRatio <= 1.2 ? 'MET' : 'NOT MET'}`]);
+        break;
+      }
+      case 'freshness': {
+        const lines = await freshness();
+        for (const line of lines) summary.push(line);
+        break;
+      }
+    }
+  }
+  console.log('\n## Summary');
+  for (const [what, target, result] of summary) console.log(`${what}: target ${target}: ${result}`);
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+/**
+ * Part 3, series independence through the real collector and Prometheus:
+ * head series in Prometheus (/api/v1/status/tsdb headStats.numSeries) for
+ * 21, 1,000 and 100,000 workspaces with a 20-entry allowlist, with the SDK
+ * policy enforcing and in pass-through (only the collector bounds values).
+ * A fresh collector, Prometheus and service per cell of the table.
+ */
+import { join } from 'node:path';
+import { BENCH_DIR, KIT_REGISTER, envInt, printTable, sleep } from './common';
+import { collectorConfig, ensureCollectorBinary, spawnTracked, startCollector, startPrometheus, waitFor, type Tracked } from './stack';
+
+const ALLOWLIST = Array.from({ length: 20 }, (_, i) => `ws-${i}`);
+
+interface Row {
+  mode: string;
+  workspaces: number;
+  headSeries: number;
+  byWorkspaceSeries: number;
+  workspaceValues: number;
+  overflowSeries: number;
+  seconds: number;
+  collector: string;
+  note: string;
+}
+
+async function measure(mode: 'enforce' | 'passthrough', workspaces: number, overlay?: string): Promise<Row> {
+  const started = Date.now();
+  const configs = [collectorConfig('otel-collector/config.yaml'), ...(overlay === undefined ? [] : [collectorConfig(overlay)])];
+  const collector = await startCollector({ allowlist: ALLOWLIST, configs });
+  let service: Tracked | undefined;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+  try {
+    prometheus = await startPrometheus({ targets: [collector.prometheusTarget], scrapeIntervalSeconds: 1 });
+    service = spawnTracked(process.execPath, ['--require', KIT_REGISTER, join(BENCH_DIR, 'series-app.js')], {
+      env: {
+        PATH: process.env.PATH,
+        OTEL_SERVICE_NAME: 'bench-series',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        METRICS_WORKSPACE_LABEL: 'on',
+        METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
+        METRICS_WORKSPACE_POLICY: mode,
+        BENCH_WORKSPACES: String(workspaces),
+      },
+    });
+    const tracked = service;
+    const expected = await waitFor(
+      () => {
+        const line = tracked.output().split('\n').find((l) => l.startsWith('RESULT '));
+        return line ? (JSON.parse(line.slice(7)) as { actions: number; jobs: number }) : undefined;
+      },
+      120_000,
+      'the service workload',
+    );
+    const p = prometheus;
+    let note = 'all recordings arrived';
+    const waitStart = Date.now();
+    const outcome = await waitFor(
+      async () => {
+        const arrived =
+          (await p.scalar('sum(action_executions_by_workspace_total)')) === expected.actions &&
+          (await p.scalar('sum(action_executions_total)')) === expected.actions &&
+          (await p.scalar('sum(queue_jobs_by_workspace_total)')) === expected.jobs &&
+          (await p.scalar('sum(queue_job_duration_by_workspace_seconds_count)')) === expected.jobs;
+        if (arrived) return 'arrived';
+        // An export the collector refuses is retried forever: give up once it has failed for 20 s.
+        return /export failed/.test(tracked.output()) && Date.now() - waitStart > 20_000 ? 'refused' : undefined;
+      },
+      envInt('BENCH_SERIES_WAIT_MS', 120_000),
+      `Prometheus to see all ${expected.actions} actions and ${expected.jobs} jobs`,
+    ).catch(() => 'timed out');
+    if (outcome !== 'arrived') {
+      const seen = await p.scalar('sum(action_executions_by_workspace_total)').catch(() => Number.NaN);
+      const failure = /export failed \(([^)]*)\)/.exec(tracked.output());
+      note = `NOT all arrived (${outcome}): ${seen} of ${expected.actions} actions${failure ? `; OTLP export failed (${failure[1]})` : ''}`;
+    }
+    await sleep(3_000); // a few more scrapes and exports: nothing new may appear
+    return {
+      mode,
+      workspaces,
+      headSeries: await p.headSeries(),
+      byWorkspaceSeries: await p.scalar('count({__name__=~".+_by_workspace.*"})'),
+      workspaceValues: await p.scalar('count(count by (workspace_id) ({__name__=~".+_by_workspace.*", workspace_id!=""}))'),
+      overflowSeries: await p.scalar('count({otel_metric_overflow="true"}) or vector(0)'),
+      seconds: (Date.now() - started) / 1000,
+      collector: overlay === undefined ? 'config.yaml' : 'config.yaml + larger requests',
+      note,
+    };
+  } finally {
+    await service?.stop();
+    await prometheus?.stop();
+    await collector.stop();
+  }
+}
+
+export async function series(): Promise<{ identical: Record<string, boolean>; rows: Row[] }> {
+  ensureCollectorBinary();
+  const counts = (process.env.BENCH_SERIES_WORKSPACES ?? '21,1000,100000').split(',').map(Number);
+  console.log(`\n## 3. Series independence through the collector and Prometheus (allowlist of 20; workspaces ${counts.join(', ')}; each workspace records 4 action and 2 queue-job label tuples)`);
+  const rows: Row[] = [];
+  const modes = (process.env.BENCH_SERIES_MODES ?? 'enforce,passthrough').split(',') as ('enforce' | 'passthrough')[];
+  for (const mode of modes) {
+    for (const workspaces of counts) {
+      rows.push(await measure(mode, workspaces));
+      process.stdout.write(`  ${mode} ${workspaces} done\n`);
+    }
+  }
+  // Pass-through again with the receiver's request size raised (the only change), when the default refused an export.
+  for (const failed of rows.filter((r) => r.mode === 'passthrough' && !r.note.startsWith('all'))) {
+    rows.push(await measure('passthrough', failed.workspaces, 'bench/collector-large-requests.yaml'));
+    process.stdout.write(`  passthrough ${failed.workspaces} (larger requests) done\n`);
+  }
+  printTable(
+    'Series: Prometheus head series once the workload arrived (or gave up: see note)',
+    ['SDK policy', 'collector config', 'workspaces', 'head series', '_by_workspace series', 'workspace_id values', 'overflow series', 'run s', 'note'],
+    rows.map((r) => [r.mode, r.collector, r.workspaces, r.headSeries, r.byWorkspaceSeries, r.workspaceValues, r.overflowSeries, r.seconds, r.note]),
+  );
+  const identical: Record<string, boolean> = {};
+  for (const mode of modes) {
+    const all = rows.filter((r) => r.mode === mode);
+    const arrived = all.filter((r) => r.note.startsWith('all'));
+    const failed = all.filter((r) => !r.note.startsWith('all')).map((r) => `${r.workspaces} with ${r.collector}`);
+    const same = new Set(arrived.map((r) => r.headSeries)).size === 1;
+    identical[`${mode}: ${[...new Set(arrived.map((r) => r.workspaces))].join(' / ')} workspaces${failed.length ? ` (export refused: ${failed.join(', ')})` : ''}`] = same && failed.length === 0;
+  }
+  return { identical, rows };
+}

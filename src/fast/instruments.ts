@@ -1,0 +1,258 @@
+/**
+ * OTel-API-shaped instruments of the fast path: `add`/`record` find the label
+ * tuple's pre-created cells for both streams (baseline, and `_by_workspace`
+ * keyed by the policy-resolved workspace value) and update them in place.
+ * No attribute object is built, sorted or JSON-hashed per recording; the
+ * workspace value comes from `WorkspacePolicy.resolve`, called once per
+ * recording per workspace stream with the stream's fold counter, exactly as
+ * the views path's attribute processor calls it.
+ *
+ * Input handling mirrors the SDK's instruments: a negative value (counter,
+ * histogram) or a non-number is dropped with a `diag.warn`; NaN adds NaN to
+ * a sum and is skipped by a histogram (after its cell exists), as in the SDK.
+ */
+import { diag, ValueType, type Attributes, type Context, type Counter, type Histogram, type HrTime, type MetricAttributes } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InstrumentType,
+  type HistogramMetricData,
+  type MetricData,
+  type MetricDescriptor,
+  type SumMetricData,
+} from '@opentelemetry/sdk-metrics';
+import { HistogramCell, StreamState, SumCell, bucketIndex, type Cell } from './cells';
+import { TupleIndex, pickDeclared, type Tuple } from './tuples';
+import type { FoldCounter, WorkspacePolicy } from '../policy/workspace-policy';
+
+const EMPTY: Attributes = Object.freeze({}) as Attributes;
+
+/** One stream's export shape, as the SDK derives it from a view. */
+export interface StreamSpec {
+  descriptor: MetricDescriptor;
+  cardinalityLimit: number;
+}
+
+export interface WorkspaceStreamSpec extends StreamSpec {
+  policy: WorkspacePolicy;
+  /** The policy's fold counter for this stream (the same one the views path uses). */
+  fold: FoldCounter | undefined;
+}
+
+export interface InstrumentSpec {
+  /** Instrument name (for warnings, as the SDK words them). */
+  name: string;
+  /** Declared label keys, in order. */
+  labels: readonly string[];
+  baseline: StreamSpec;
+  workspace: WorkspaceStreamSpec | undefined;
+}
+
+/** Shared by counters and histograms: tuple lookup, the rare (slow) cell paths, collection. */
+abstract class FastInstrument<C extends Cell> {
+  protected readonly index: TupleIndex<C>;
+  protected readonly base: StreamState<C>;
+  protected readonly ws: StreamState<C> | undefined;
+  protected readonly policy: WorkspacePolicy | undefined;
+  protected readonly fold: FoldCounter | undefined;
+  protected readonly label: string;
+  protected readonly name: string;
+  protected readonly keys: readonly string[];
+
+  constructor(
+    protected readonly spec: InstrumentSpec,
+    create: (attributes: Attributes, startTime: HrTime, cycle: number) => C,
+  ) {
+    this.name = spec.name;
+    this.keys = [...spec.labels];
+    this.index = new TupleIndex<C>(this.keys);
+    this.base = new StreamState<C>(spec.baseline.cardinalityLimit, create);
+    this.ws = spec.workspace === undefined ? undefined : new StreamState<C>(spec.workspace.cardinalityLimit, create);
+    this.policy = spec.workspace?.policy;
+    this.fold = spec.workspace?.fold;
+    this.label = spec.workspace?.policy.labelName ?? '';
+  }
+
+  /** The tuple, created when either stream may still add a cell; undefined: both go to overflow. */
+  protected tupleSlow(attributes: Attributes): Tuple<C> | undefined {
+    if (this.base.hasRoom() || (this.ws !== undefined && this.ws.hasRoom())) return this.index.create(attributes);
+    return undefined;
+  }
+
+  /** The baseline cell to update, when the tuple's cell is missing or not yet touched in this cycle. */
+  protected baseSlow(tuple: Tuple<C> | undefined, attributes: Attributes): C {
+    const stream = this.base;
+    if (!stream.hasRoom() || tuple === undefined) return stream.overflowCell();
+    let cell = tuple.base;
+    if (cell === undefined) cell = tuple.base = stream.newCell(pickDeclared(this.keys, attributes));
+    else stream.touch(cell);
+    return cell;
+  }
+
+  /** The workspace-stream cell to update, when missing or not yet touched in this cycle. */
+  protected wsSlow(tuple: Tuple<C> | undefined, attributes: Attributes, value: string): C {
+    const stream = this.ws!;
+    if (!stream.hasRoom() || tuple === undefined) return stream.overflowCell();
+    let cell = tuple.ws.get(value);
+    if (cell === undefined) {
+      const exported = pickDeclared(this.keys, attributes);
+      exported[this.label] = value;
+      cell = stream.newCell(exported);
+      tuple.ws.set(value, cell);
+    } else {
+      stream.touch(cell);
+    }
+    return cell;
+  }
+
+  /**
+   * Reader `reader` (of `readers`) collects: every cell's cycle delta goes to
+   * every reader's pending total, this reader's streams with data are
+   * appended to `out`, and a new cardinality cycle starts (as the SDK's
+   * delta storage is drained by any reader's collection).
+   */
+  collect(reader: number, readers: number, endTime: HrTime, out: MetricData[]): void {
+    for (const cell of this.base.cells) cell.stash(readers);
+    if (this.ws !== undefined) for (const cell of this.ws.cells) cell.stash(readers);
+    if (this.base.cells.length > 0) out.push(this.toMetricData(this.spec.baseline.descriptor, this.base, reader, endTime));
+    if (this.ws !== undefined && this.ws.cells.length > 0) out.push(this.toMetricData(this.spec.workspace!.descriptor, this.ws, reader, endTime));
+    this.base.advance();
+    this.ws?.advance();
+  }
+
+  protected abstract toMetricData(descriptor: MetricDescriptor, stream: StreamState<C>, reader: number, endTime: HrTime): MetricData;
+}
+
+export class FastCounter extends FastInstrument<SumCell> implements Counter {
+  constructor(spec: InstrumentSpec) {
+    super(spec, (attributes, startTime, cycle) => new SumCell(attributes, startTime, cycle));
+  }
+
+  add(value: number, attributes?: MetricAttributes, _context?: Context): void {
+    if (value < 0) {
+      diag.warn(`negative value provided to counter ${this.name}: ${value}`);
+      return;
+    }
+    if (typeof value !== 'number') {
+      diag.warn(`non-number value provided to metric ${this.name}: ${value}`);
+      return;
+    }
+    const attrs = attributes ?? EMPTY;
+    const tuple = this.index.find(attrs) ?? this.tupleSlow(attrs);
+    const base = tuple?.base;
+    if (base !== undefined && base.cycle === this.base.cycle) base.delta += value;
+    else this.baseSlow(tuple, attrs).delta += value;
+    const ws = this.ws;
+    if (ws !== undefined) {
+      const resolved = this.policy!.resolve(attrs[this.label], this.fold);
+      const cell = tuple?.ws.get(resolved);
+      if (cell !== undefined && cell.cycle === ws.cycle) cell.delta += value;
+      else this.wsSlow(tuple, attrs, resolved).delta += value;
+    }
+  }
+
+  protected toMetricData(descriptor: MetricDescriptor, stream: StreamState<SumCell>, reader: number, endTime: HrTime): SumMetricData {
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      dataPoints: stream.cells.map((cell) => ({ attributes: cell.attributes, startTime: cell.startTime, endTime, value: cell.report(reader) })),
+      isMonotonic: true,
+    };
+  }
+}
+
+export interface HistogramSpec extends InstrumentSpec {
+  boundaries: readonly number[];
+  recordMinMax: boolean;
+}
+
+export class FastHistogram extends FastInstrument<HistogramCell> implements Histogram {
+  private readonly boundaries: number[];
+  private readonly recordMinMax: boolean;
+
+  constructor(spec: HistogramSpec) {
+    const buckets = spec.boundaries.length + 1;
+    super(spec, (attributes, startTime, cycle) => new HistogramCell(attributes, startTime, cycle, buckets));
+    this.boundaries = [...spec.boundaries];
+    this.recordMinMax = spec.recordMinMax;
+  }
+
+  record(value: number, attributes?: MetricAttributes, _context?: Context): void {
+    if (value < 0) {
+      diag.warn(`negative value provided to histogram ${this.name}: ${value}`);
+      return;
+    }
+    if (typeof value !== 'number') {
+      diag.warn(`non-number value provided to metric ${this.name}: ${value}`);
+      return;
+    }
+    const attrs = attributes ?? EMPTY;
+    const tuple = this.index.find(attrs) ?? this.tupleSlow(attrs);
+    let cell = tuple?.base;
+    if (cell === undefined || cell.cycle !== this.base.cycle) cell = this.baseSlow(tuple, attrs);
+    const ws = this.ws;
+    let wsCell: HistogramCell | undefined;
+    if (ws !== undefined) {
+      const resolved = this.policy!.resolve(attrs[this.label], this.fold);
+      wsCell = tuple?.ws.get(resolved);
+      if (wsCell === undefined || wsCell.cycle !== ws.cycle) wsCell = this.wsSlow(tuple, attrs, resolved);
+    }
+    // NaN: the SDK keeps the cells (touched, possibly new) but records nothing in them.
+    if (value !== value) return;
+    const index = bucketIndex(this.boundaries, value);
+    this.update(cell, value, index);
+    if (wsCell !== undefined) this.update(wsCell, value, index);
+  }
+
+  private update(cell: HistogramCell, value: number, index: number): void {
+    cell.count += 1;
+    cell.delta += value;
+    if (this.recordMinMax) {
+      cell.min = Math.min(value, cell.min);
+      cell.max = Math.max(value, cell.max);
+      cell.hasMinMax = true;
+    }
+    cell.counts[index]! += 1;
+  }
+
+  protected toMetricData(descriptor: MetricDescriptor, stream: StreamState<HistogramCell>, reader: number, endTime: HrTime): HistogramMetricData {
+    const boundaries = this.boundaries;
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: stream.cells.map((cell) => ({
+        attributes: cell.attributes,
+        startTime: cell.startTime,
+        endTime,
+        value: {
+          min: cell.hasMinMax ? cell.min : undefined,
+          max: cell.hasMinMax ? cell.max : undefined,
+          sum: cell.report(reader),
+          buckets: { boundaries, counts: [...cell.counts] },
+          count: cell.count,
+        },
+      })),
+    };
+  }
+}
+
+/** Counter and histogram descriptors as the SDK builds them from a view (name and description from the view). */
+export function streamDescriptor(
+  kind: 'counter' | 'histogram',
+  name: string,
+  description: string,
+  unit: string,
+): MetricDescriptor {
+  // The SDK's runtime descriptor also carries `type` and `advice` (its InstrumentDescriptor); keep them for identical exports.
+  const descriptor = {
+    name,
+    description,
+    type: kind === 'counter' ? InstrumentType.COUNTER : InstrumentType.HISTOGRAM,
+    unit,
+    valueType: ValueType.DOUBLE,
+    advice: {},
+  };
+  return descriptor;
+}

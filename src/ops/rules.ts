@@ -1,0 +1,403 @@
+/**
+ * Prometheus recording rules and alerts, built from the catalogue
+ * declarations. Naming: recording rules follow `level:metric:operations`
+ * (https://prometheus.io/docs/practices/rules/): the level lists the labels
+ * kept (`workspace` is the workspace label, whatever its name), the metric is
+ * the family without `_total`, the operations say what was applied
+ * (`rate5m`, `ratio_rate5m`, `p95_5m` = histogram_quantile(0.95) over 5m).
+ * Alerts follow the monitoring-mixin conventions: CamelCase names, a
+ * `severity` label, a static `summary`, a templated `description` and a
+ * `runbook_url` to a section of docs/RUNBOOK.md.
+ */
+import { httpServerRequestDuration, HTTP_ATTRIBUTES } from '../catalogue/http';
+import { cacheOperations } from '../catalogue/cache';
+import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilience';
+import { workerHealth } from '../catalogue/workers';
+import {
+  queueHealthCollectorErrors,
+  queueOldestReadyAge,
+  queueReadyDepth,
+  queueRunningActiveLease,
+  queueRunningExpiredLease,
+} from '../catalogue/queue-health';
+import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
+import { BUILTIN_METRICS } from '../catalogue/index';
+import { prometheusName } from '../catalogue/types';
+import { type OpsOptions, runbookAnchor } from './options';
+import {
+  ACTION_FAMILY,
+  COLLECTOR_METRICS,
+  EXECUTION_FAMILIES,
+  FAILURE_MATCHER,
+  QUEUE_JOB_FAMILY,
+  WORKFLOW_FAMILY,
+  bucket,
+  count,
+  counting,
+  ruleMetric,
+  series,
+  type ExecutionFamily,
+} from './metrics';
+import { increase, maxBy, minBy, quantile, rate, rateRatio, selector, sumBy } from './promql';
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+}
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly severity: Severity;
+  /** Static one-liner. */
+  readonly summary: string;
+  /** Go template over `$labels` and `$value`. */
+  readonly description: string;
+}
+
+export interface RuleGroup<R> {
+  readonly name: string;
+  readonly rules: readonly R[];
+}
+
+/** Quantiles recorded for every latency histogram. */
+export const QUANTILES = [0.5, 0.95, 0.99] as const;
+export const RULE_WINDOW = '5m';
+
+/** `p95_5m` for 0.95 over 5m. */
+export function quantileOperation(q: number, window = RULE_WINDOW): string {
+  return `p${Math.round(q * 100)}_${window}`;
+}
+
+/** Recording-rule names, so dashboards and alerts refer to them through one function. */
+export const recorded = {
+  rate: (level: string, family: ExecutionFamily) => `${level}:${ruleMetric(family.counter)}:rate${RULE_WINDOW}`,
+  failureRatio: (level: string, family: ExecutionFamily) => `${level}:${ruleMetric(family.counter)}_failed:ratio_rate${RULE_WINDOW}`,
+  quantile: (level: string, family: ExecutionFamily, q: number) => `${level}:${ruleMetric(family.histogram)}:${quantileOperation(q)}`,
+  httpRate: () => `job:${ruleMetric(httpServerRequestDuration).replace(/_duration_seconds$/, 's')}:rate${RULE_WINDOW}`,
+  httpErrorRatio: () => `job:${ruleMetric(httpServerRequestDuration).replace(/_duration_seconds$/, '_errors')}:ratio_rate${RULE_WINDOW}`,
+  httpQuantile: (q: number) => `job:${ruleMetric(httpServerRequestDuration)}:${quantileOperation(q)}`,
+  cacheHitRatio: () => `job_cache:${ruleMetric(cacheOperations).replace(/_operations$/, '_hits')}:ratio_rate${RULE_WINDOW}`,
+  workspaceFoldedRatio: () => `job_metric:workspace_folded:ratio_rate${FOLD_WINDOW}`,
+} as const;
+
+/** The fold share looks at a longer window: allowlist problems are slow. */
+export const FOLD_WINDOW = '30m';
+
+const STATUS_CODE = HTTP_ATTRIBUTES.statusCode.replace(/\./g, '_');
+export const HTTP_SERVER_ERROR_MATCHER = `${STATUS_CODE}=~"5.."`;
+
+function executionRules(level: string, labels: readonly string[], family: ExecutionFamily, stream: 'baseline' | 'workspace'): RecordingRule[] {
+  const executions = series(family.counter, stream);
+  const buckets = bucket(family.histogram, stream);
+  return [
+    { record: recorded.rate(level, family), expr: sumBy(labels, rate(executions, RULE_WINDOW)) },
+    {
+      record: recorded.failureRatio(level, family),
+      expr: rateRatio(labels, selector(executions, [FAILURE_MATCHER]), executions, RULE_WINDOW),
+    },
+    ...QUANTILES.map((q) => ({ record: recorded.quantile(level, family, q), expr: quantile(q, labels, buckets, RULE_WINDOW) })),
+  ];
+}
+
+/**
+ * The fold share per `_by_workspace` family: recordings the SDK folded into
+ * `__other__` (self-metric, labelled with the family's name) over all
+ * recordings of that family. The denominator is built from the catalogue:
+ * one `label_replace` per workspace stream, so a new family is covered.
+ */
+function foldRatioExpr(): string {
+  const folded = series(workspaceFolded);
+  const families = BUILTIN_METRICS.filter((decl) => decl.workspaceStream);
+  const totals = families.map((decl) => {
+    const family = prometheusName(decl, 'workspace');
+    return `label_replace(${sumBy(['job'], rate(counting(decl, 'workspace'), FOLD_WINDOW))}, "metric", "${family}", "", "")`;
+  });
+  return [
+    sumBy(['job', 'metric'], rate(folded, FOLD_WINDOW)),
+    '/ on (job, metric)',
+    '(',
+    totals.map((line, i) => (i === 0 ? `  ${line}` : `  or ${line}`)).join('\n'),
+    ')',
+  ].join('\n');
+}
+
+export function recordingRuleGroups(options: OpsOptions): RuleGroup<RecordingRule>[] {
+  const workspace = options.workspaceLabel;
+  const httpCount = count(httpServerRequestDuration);
+  const cache = series(cacheOperations);
+  return [
+    {
+      name: 'otel-workspace-metrics.workspace.rules',
+      rules: EXECUTION_FAMILIES.flatMap((family) => executionRules('workspace', [workspace], family, 'workspace')),
+    },
+    {
+      name: 'otel-workspace-metrics.job.rules',
+      rules: [
+        ...EXECUTION_FAMILIES.flatMap((family) => executionRules('job', ['job'], family, 'baseline')),
+        { record: recorded.httpRate(), expr: sumBy(['job'], rate(httpCount, RULE_WINDOW)) },
+        { record: recorded.httpErrorRatio(), expr: rateRatio(['job'], selector(httpCount, [HTTP_SERVER_ERROR_MATCHER]), httpCount, RULE_WINDOW) },
+        ...QUANTILES.map((q) => ({ record: recorded.httpQuantile(q), expr: quantile(q, ['job'], bucket(httpServerRequestDuration), RULE_WINDOW) })),
+        {
+          record: recorded.cacheHitRatio(),
+          expr: rateRatio(['job', 'cache'], selector(cache, ['result="hit"']), selector(cache, ['result=~"hit|miss"']), RULE_WINDOW),
+        },
+      ],
+    },
+    {
+      name: 'otel-workspace-metrics.policy.rules',
+      rules: [{ record: recorded.workspaceFoldedRatio(), expr: foldRatioExpr() }],
+    },
+  ];
+}
+
+// ---- alerts --------------------------------------------------------------
+
+/** Thresholds, in one place (the runbook quotes them). */
+export const THRESHOLDS = {
+  failureRatioHigh: 0.05,
+  failureRatioCritical: 0.25,
+  actionP95Seconds: 30,
+  workflowP95Seconds: 120,
+  queueReadyDepth: 100,
+  queueOldestReadySeconds: 300,
+  httpErrorRatio: 0.05,
+  httpP95Seconds: 1,
+  overflowRatio: 0.25,
+  overflowGrowth: 1.5,
+  allowlistDivergedRatio: 0.5,
+} as const;
+
+function failureAlerts(name: string, family: ExecutionFamily, critical: boolean): AlertRule[] {
+  const ratio = recorded.failureRatio('job', family);
+  const high: AlertRule = {
+    alert: `${name}FailureRateHigh`,
+    expr: `${ratio} > ${THRESHOLDS.failureRatioHigh}`,
+    for: '10m',
+    severity: 'warning',
+    summary: `More than ${THRESHOLDS.failureRatioHigh * 100}% of ${family.noun} fail.`,
+    description: `{{ $value | humanizePercentage }} of ${family.noun} in {{ $labels.job }} ended in error or timeout over the last 5 minutes.`,
+  };
+  if (!critical) return [high];
+  return [
+    high,
+    {
+      alert: `${name}FailureRateCritical`,
+      expr: `${ratio} > ${THRESHOLDS.failureRatioCritical}`,
+      for: '5m',
+      severity: 'critical',
+      summary: `More than ${THRESHOLDS.failureRatioCritical * 100}% of ${family.noun} fail.`,
+      description: `{{ $value | humanizePercentage }} of ${family.noun} in {{ $labels.job }} ended in error or timeout over the last 5 minutes.`,
+    },
+  ];
+}
+
+function slowAlert(name: string, family: ExecutionFamily, seconds: number): AlertRule {
+  return {
+    alert: `${name}ExecutionsSlow`,
+    expr: `${recorded.quantile('job', family, 0.95)} > ${seconds}`,
+    for: '15m',
+    severity: 'warning',
+    summary: `The 95th percentile of ${family.noun} durations is above ${seconds}s.`,
+    description: `95% of ${family.noun} in {{ $labels.job }} take up to {{ $value | humanizeDuration }} (threshold ${seconds}s).`,
+  };
+}
+
+export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
+  const ready = series(queueReadyDepth);
+  return [
+    {
+      name: 'otel-workspace-metrics.executions.alerts',
+      rules: [
+        ...failureAlerts('Action', ACTION_FAMILY, true),
+        slowAlert('Action', ACTION_FAMILY, THRESHOLDS.actionP95Seconds),
+        ...failureAlerts('Workflow', WORKFLOW_FAMILY, true),
+        slowAlert('Workflow', WORKFLOW_FAMILY, THRESHOLDS.workflowP95Seconds),
+        ...failureAlerts('QueueJob', QUEUE_JOB_FAMILY, false),
+      ],
+    },
+    {
+      name: 'otel-workspace-metrics.queue.alerts',
+      rules: [
+        {
+          alert: 'QueueBacklog',
+          expr: `${maxBy(['job'], ready)} > ${THRESHOLDS.queueReadyDepth}`,
+          for: '5m',
+          severity: 'warning',
+          summary: `More than ${THRESHOLDS.queueReadyDepth} queued runs are due and waiting for a worker.`,
+          description: `{{ $value }} runs are ready in the queue read by {{ $labels.job }} (threshold ${THRESHOLDS.queueReadyDepth}).`,
+        },
+        {
+          alert: 'QueueOldestReadyRunTooOld',
+          expr: `${maxBy(['job'], series(queueOldestReadyAge))} > ${THRESHOLDS.queueOldestReadySeconds}`,
+          for: '5m',
+          severity: 'warning',
+          summary: `The oldest due run has waited more than ${THRESHOLDS.queueOldestReadySeconds / 60} minutes.`,
+          description: `The oldest ready run in the queue read by {{ $labels.job }} has waited {{ $value | humanizeDuration }}.`,
+        },
+        {
+          alert: 'QueueExpiredLeases',
+          expr: `${maxBy(['job'], series(queueRunningExpiredLease))} > 0`,
+          for: '2m',
+          severity: 'critical',
+          summary: 'Running runs hold expired leases: their workers probably died.',
+          description: '{{ $value }} running runs in the queue read by {{ $labels.job }} have an expired lease.',
+        },
+        {
+          alert: 'QueueNoActiveWorkers',
+          expr: `${maxBy(['job'], series(queueRunningActiveLease))} == 0\nand\n${maxBy(['job'], ready)} > 0`,
+          for: '5m',
+          severity: 'critical',
+          summary: 'Runs are due but no worker holds an active lease.',
+          description: 'The queue read by {{ $labels.job }} has ready runs and no running run with an active lease: no worker is taking work.',
+        },
+        {
+          alert: 'QueueHealthCollectorFailing',
+          expr: `${sumBy(['job', 'instance', 'reason'], increase(series(queueHealthCollectorErrors), '5m'))} > 0`,
+          for: '10m',
+          severity: 'warning',
+          summary: 'The Postgres queue-health collector keeps failing; queue gauges are withheld.',
+          description: '{{ $labels.instance }} of {{ $labels.job }} failed {{ $value }} queue-health collections in 5 minutes ({{ $labels.reason }} errors).',
+        },
+        {
+          alert: 'WorkerPoolUnhealthy',
+          expr: `${minBy(['job', 'worker'], series(workerHealth))} == 0`,
+          for: '5m',
+          severity: 'warning',
+          summary: 'A worker pool reports itself unhealthy.',
+          description: 'Worker pool {{ $labels.worker }} of {{ $labels.job }} has reported unhealthy for 5 minutes.',
+        },
+      ],
+    },
+    {
+      name: 'otel-workspace-metrics.http.alerts',
+      rules: [
+        {
+          alert: 'HttpErrorRateHigh',
+          expr: `${recorded.httpErrorRatio()} > ${THRESHOLDS.httpErrorRatio}`,
+          for: '10m',
+          severity: 'warning',
+          summary: `More than ${THRESHOLDS.httpErrorRatio * 100}% of HTTP requests end in a 5xx response.`,
+          description: '{{ $value | humanizePercentage }} of HTTP requests served by {{ $labels.job }} ended in a 5xx response over the last 5 minutes.',
+        },
+        {
+          alert: 'HttpLatencyHigh',
+          expr: `${recorded.httpQuantile(0.95)} > ${THRESHOLDS.httpP95Seconds}`,
+          for: '10m',
+          severity: 'warning',
+          summary: `The 95th percentile of HTTP request durations is above ${THRESHOLDS.httpP95Seconds}s.`,
+          description: '95% of HTTP requests served by {{ $labels.job }} take up to {{ $value | humanizeDuration }}.',
+        },
+      ],
+    },
+    {
+      name: 'otel-workspace-metrics.resilience.alerts',
+      rules: [
+        {
+          alert: 'CircuitBreakerOpen',
+          expr: `${maxBy(['job', 'breaker'], selector(series(circuitBreakerState), ['state="open"']))} == 1`,
+          for: '5m',
+          severity: 'warning',
+          summary: 'A circuit breaker has been open for 5 minutes.',
+          description: 'Circuit breaker {{ $labels.breaker }} of {{ $labels.job }} is open: calls to its dependency are short-circuited.',
+        },
+        {
+          alert: 'DeadLetterQueueGrowing',
+          expr: `${maxBy(['job', 'queue'], `delta(${series(deadLetterQueueSize)}[15m])`)} > 0`,
+          for: '15m',
+          severity: 'warning',
+          summary: 'A dead-letter queue keeps growing.',
+          description: 'Dead-letter queue {{ $labels.queue }} of {{ $labels.job }} grew by {{ $value }} messages in the last 15 minutes, and has kept growing for 15 minutes.',
+        },
+      ],
+    },
+    {
+      name: 'otel-workspace-metrics.policy.alerts',
+      rules: [
+        {
+          alert: 'WorkspaceOverflowGrowing',
+          expr: [
+            `${recorded.workspaceFoldedRatio()} > ${THRESHOLDS.overflowRatio}`,
+            'and',
+            `${recorded.workspaceFoldedRatio()} > ${THRESHOLDS.overflowGrowth} * (${recorded.workspaceFoldedRatio()} offset 1h)`,
+          ].join('\n'),
+          for: '30m',
+          severity: 'warning',
+          summary: `More than ${THRESHOLDS.overflowRatio * 100}% of workspace recordings fold into __other__, ${THRESHOLDS.overflowGrowth} times the share of an hour ago.`,
+          description: `{{ $value | humanizePercentage }} of {{ $labels.metric }} recordings in {{ $labels.job }} fold into __other__ (${options.workspaceLabel} not allowlisted), more than ${THRESHOLDS.overflowGrowth} times the share of an hour ago.`,
+        },
+        {
+          alert: 'WorkspaceAllowlistDiverged',
+          expr: `${recorded.workspaceFoldedRatio()} > ${THRESHOLDS.allowlistDivergedRatio}`,
+          for: '1h',
+          severity: 'warning',
+          summary: 'Most workspace recordings fold into __other__: the allowlist misses the workspaces that make the traffic.',
+          description: `{{ $value | humanizePercentage }} of {{ $labels.metric }} recordings in {{ $labels.job }} have folded into __other__ for an hour (${options.workspaceLabel} not allowlisted).`,
+        },
+        {
+          alert: 'WorkspaceAllowlistReloadFailing',
+          expr: `${sumBy(['job', 'source'], increase(series(allowlistReloadErrors), '15m'))} > 0`,
+          for: '15m',
+          severity: 'warning',
+          summary: 'A workspace allowlist source fails to load; its last good list is used.',
+          description: 'Allowlist source {{ $labels.source }} of {{ $labels.job }} failed {{ $value }} times in 15 minutes: the allowlist may be stale.',
+        },
+      ],
+    },
+    {
+      name: 'otel-workspace-metrics.pipeline.alerts',
+      rules: [
+        {
+          alert: 'OtelCollectorDown',
+          expr: `up{job="${options.jobs.collector}"} == 0`,
+          for: '5m',
+          severity: 'critical',
+          summary: 'Prometheus cannot scrape the OpenTelemetry Collector: no service metrics arrive.',
+          description: 'Scraping {{ $labels.instance }} (job {{ $labels.job }}) has failed for 5 minutes.',
+        },
+        {
+          alert: 'OtelCollectorExportFailing',
+          expr: `${sumBy(['job', 'instance', 'exporter'], rate(COLLECTOR_METRICS.exporterSendFailed, '5m'))} > 0`,
+          for: '10m',
+          severity: 'warning',
+          summary: 'The OpenTelemetry Collector fails to export metric points.',
+          description: 'Exporter {{ $labels.exporter }} of {{ $labels.instance }} fails to send {{ $value | humanize }} metric points per second.',
+        },
+        {
+          alert: 'MetricsEndpointDown',
+          expr: `up{job="${options.jobs.embedded}"} == 0`,
+          for: '5m',
+          severity: 'warning',
+          summary: "Prometheus cannot scrape a service's embedded metrics endpoint.",
+          description: 'Scraping {{ $labels.instance }} (job {{ $labels.job }}) has failed for 5 minutes.',
+        },
+      ],
+    },
+  ];
+}
+
+/** Every alert, with the labels and annotations the rule file gives it. */
+export function alertRuleYaml(rule: AlertRule, options: OpsOptions) {
+  return {
+    alert: rule.alert,
+    expr: rule.expr,
+    for: rule.for,
+    labels: { severity: rule.severity },
+    annotations: {
+      summary: rule.summary,
+      description: rule.description,
+      runbook_url: `${options.runbookUrl}#${runbookAnchor(rule.alert)}`,
+    },
+  };
+}
+
+export function recordingRulesYaml(options: OpsOptions) {
+  return { groups: recordingRuleGroups(options).map((group) => ({ name: group.name, rules: group.rules.map((rule) => ({ record: rule.record, expr: rule.expr })) })) };
+}
+
+export function alertRulesYaml(options: OpsOptions) {
+  return { groups: alertGroups(options).map((group) => ({ name: group.name, rules: group.rules.map((rule) => alertRuleYaml(rule, options)) })) };
+}

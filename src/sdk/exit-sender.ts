@@ -1,0 +1,22 @@
+/**
+ * The child side of the exit flush (see exit-flush.ts): reads the snapshot
+ * from stdin, exports it once with the configured OTLP exporter (the same
+ * OTEL_EXPORTER_OTLP_* environment), exits 0 on success, 1 on failure.
+ */
+import { readFileSync } from 'node:fs';
+import { deserialize } from 'node:v8';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { createOtlpExporter } from './readers';
+import type { ExitPayload } from './exit-flush';
+
+const payload = deserialize(readFileSync(0)) as ExitPayload;
+const resourceMetrics = {
+  resource: resourceFromAttributes(payload.resource.attributes as Record<string, string>, { schemaUrl: payload.resource.schemaUrl }),
+  scopeMetrics: payload.scopeMetrics,
+} as ResourceMetrics;
+const exporter = createOtlpExporter({ otlp: { protocol: payload.protocol } });
+exporter.export(resourceMetrics, (result) => {
+  if (result.code !== 0) process.stderr.write(`export failed: ${result.error?.message ?? 'unknown error'}\n`);
+  void exporter.shutdown().finally(() => process.exit(result.code === 0 ? 0 : 1));
+});

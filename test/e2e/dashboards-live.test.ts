@@ -1,0 +1,328 @@
+/**
+ * Every dashboard query and every recording rule, against live data: a
+ * service touching every metric family (test/fixtures/ops-app.cjs, with a
+ * Postgres run queue) exports through the real collector; a second service
+ * is scraped on its embedded endpoint; a real Prometheus runs the repo's
+ * scrape configuration (prometheus/prometheus.yml, with this test's ports and
+ * 1s intervals) and loads the repo's rule files. Each panel target, each
+ * variable query and each recording rule must succeed AND return data.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opsOptions } from '../../src/ops/options';
+import { prometheusConfig } from '../../src/ops/prometheus-config';
+import { recordingRuleGroups, alertGroups } from '../../src/ops/rules';
+import { toYaml } from '../../src/ops/yaml';
+import { DASHBOARD_DIR, RULE_FILES } from '../../src/ops/generate';
+import { prometheusBinary } from '../helpers/binaries';
+import { startCollector, type RunningCollector } from '../helpers/collector';
+import { startPostgres, type PostgresCluster } from '../helpers/postgres';
+import { freePort, httpText, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
+import { startTenantService, type Service } from '../helpers/services';
+
+const ROOT = join(__dirname, '..', '..');
+const OPTIONS = opsOptions();
+const ALLOWLIST = ['ws-0000', 'ws-0001', 'ws-0002'];
+/** The workspace substituted for `$workspace`: allowlisted, and recorded by the fixture. */
+const WORKSPACE = 'ws-0001';
+/** Rates need two samples in the window: 1s scrapes, 30s windows. */
+const RATE_INTERVAL = '30s';
+
+interface Target {
+  dashboard: string;
+  panel: string;
+  expr: string;
+}
+
+interface ApiResult {
+  status: string;
+  error?: string;
+  data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+}
+
+interface Panel {
+  type: string;
+  title: string;
+  targets?: { expr: string }[];
+}
+
+interface Dashboard {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query?: string | { query: string } }[] };
+}
+
+function dashboards(): Dashboard[] {
+  const dir = join(ROOT, DASHBOARD_DIR);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Dashboard);
+}
+
+/** Grafana's variables, as a user with `$workspace` = an allowlisted id and `$job` = All would see them. */
+function substitute(expr: string): string {
+  const out = expr
+    .replaceAll('$__rate_interval', RATE_INTERVAL)
+    .replaceAll('$__range', '1h')
+    .replaceAll('$__interval', '15s')
+    .replaceAll('$workspace', WORKSPACE)
+    .replaceAll('$job', '.*');
+  if (out.includes('$')) throw new Error(`unsubstituted variable in ${expr}`);
+  return out;
+}
+
+/** `label_values(metric, label)` → a PromQL query with the same answer set. */
+function variableQuery(query: string): string {
+  const match = /^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$/.exec(query.trim());
+  if (!match) throw new Error(`unsupported variable query ${query}`);
+  return `count by (${match[2]}) (${match[1]})`;
+}
+
+function hostPort(url: string): string {
+  return new URL(url).host;
+}
+
+async function api(base: string, path: string): Promise<unknown> {
+  const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(10_000) });
+  return response.json();
+}
+
+async function instant(base: string, expr: string): Promise<ApiResult> {
+  return (await api(base, `/api/v1/query?query=${encodeURIComponent(expr)}`)) as ApiResult;
+}
+
+/** Non-empty, and not only NaN (a quantile over no observations). */
+function hasData(result: ApiResult): boolean {
+  if (result.status !== 'success' || !result.data) return false;
+  if (result.data.resultType === 'scalar') return Number.isFinite(Number((result.data.result as unknown as [number, string])[1]));
+  return result.data.result.some((sample) => !Number.isNaN(Number(sample.value[1])));
+}
+
+describe('dashboards and recording rules on live data', () => {
+  let postgres: PostgresCluster;
+  let collector: RunningCollector;
+  let prometheus: Tracked;
+  let promUrl: string;
+  let app: Tracked;
+  let embedded: Service;
+  let tmp: string;
+  const targets: Target[] = [];
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'owm-ops-'));
+    postgres = await startPostgres();
+    await postgres.query(`
+      CREATE TABLE runs (
+        id bigserial PRIMARY KEY,
+        status text NOT NULL,
+        run_at timestamptz NOT NULL,
+        queued_at timestamptz NOT NULL,
+        lease_expires_at timestamptz
+      );
+      INSERT INTO runs (status, run_at, queued_at, lease_expires_at) VALUES
+        ('QUEUED',  now() - interval '1 minute', now() - interval '10 minutes', NULL),
+        ('QUEUED',  now() - interval '1 minute', now() - interval '2 minutes',  NULL),
+        ('QUEUED',  now() + interval '1 hour',   now(),                         NULL),
+        ('RUNNING', now() - interval '5 minutes', now() - interval '6 minutes', now() - interval '1 minute'),
+        ('RUNNING', now() - interval '1 minute', now() - interval '2 minutes',  now() + interval '5 minutes'),
+        ('DONE',    now() - interval '1 hour',   now() - interval '1 hour',     NULL);
+    `);
+
+    // Remote write to an endpoint nobody listens on: the collector's export-failure metrics are live.
+    const deadPort = await freePort();
+    collector = await startCollector({
+      allowlist: ALLOWLIST,
+      configs: ['config.yaml', 'config.remotewrite.yaml'],
+      env: { OTELCOL_REMOTE_WRITE_URL: `http://127.0.0.1:${deadPort}/api/v1/write` },
+    });
+    const embeddedPort = await freePort();
+
+    // The repo's scrape configuration with this test's targets, 1s intervals and the repo's rule files.
+    const config = prometheusConfig(OPTIONS, {
+      targets: {
+        collector: [collector.prometheusTarget],
+        collectorTelemetry: [hostPort(collector.telemetryUrl)],
+        embedded: [`127.0.0.1:${embeddedPort}`],
+      },
+      scrapeInterval: '1s',
+      evaluationInterval: '1s',
+      ruleFiles: [join(ROOT, RULE_FILES.recording), join(ROOT, RULE_FILES.alerts)],
+    });
+    writeFileSync(join(tmp, 'prometheus.yml'), toYaml(config));
+    const port = await freePort();
+    promUrl = `http://127.0.0.1:${port}`;
+    prometheus = spawnTracked(
+      prometheusBinary(),
+      [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      { cwd: tmp },
+    );
+    await waitFor(() => httpText(`${promUrl}/-/ready`), 30_000, 'Prometheus to be ready').catch((error: Error) => {
+      throw new Error(`${error.message}\n${prometheus.output().slice(-4000)}`);
+    });
+
+    const allowlistFile = join(tmp, 'allowlist.txt');
+    writeFileSync(allowlistFile, `# the same ids as the env list\n${ALLOWLIST.join('\n')}\n`);
+    app = spawnTracked(process.execPath, ['--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', 'ops-app.cjs')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        OTEL_SERVICE_NAME: 'ops-app',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        METRICS_WORKSPACE_LABEL: 'on',
+        METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
+        METRICS_WORKSPACE_ALLOWLIST_FILE: allowlistFile,
+        FIXTURE_WORKSPACES: [...ALLOWLIST, 'ws-9001', 'ws-9002'].join(','),
+        FIXTURE_PG_URL: postgres.url(),
+      },
+    });
+    await waitFor(
+      () => {
+        if (app.child.exitCode !== null) throw new Error(`ops-app exited ${app.child.exitCode}:\n${app.output()}`);
+        return app.output().includes('READY ') || undefined;
+      },
+      30_000,
+      'the ops fixture to start',
+    );
+    embedded = await startTenantService({
+      OTEL_SERVICE_NAME: 'embedded-tenant-app',
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      METRICS_PORT: String(embeddedPort),
+      METRICS_WORKSPACE_LABEL: 'on',
+      METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
+      FIXTURE_WORKSPACES: '50',
+    });
+
+    for (const dashboard of dashboards()) {
+      for (const panel of dashboard.panels) {
+        for (const target of panel.targets ?? []) targets.push({ dashboard: dashboard.uid, panel: panel.title, expr: target.expr });
+      }
+    }
+    // Wait until every panel has data (rates need a few scrapes), then the tests look once more.
+    await waitFor(
+      async () => {
+        for (const target of targets) if (!hasData(await instant(promUrl, substitute(target.expr)))) return undefined;
+        return true;
+      },
+      90_000,
+      'every dashboard query to return data',
+    ).catch(() => undefined);
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all([app?.stop(), embedded?.process.stop()]);
+    await prometheus?.stop();
+    await collector?.stop();
+    await postgres?.destroy();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('answers every dashboard panel target with data', async () => {
+    expect(targets.length).toBeGreaterThan(60);
+    const failures: string[] = [];
+    for (const target of targets) {
+      const expr = substitute(target.expr);
+      const result = await instant(promUrl, expr);
+      if (result.status !== 'success') failures.push(`${target.dashboard} / ${target.panel}: ${result.error}\n  ${expr}`);
+      else if (!hasData(result)) failures.push(`${target.dashboard} / ${target.panel}: no data\n  ${expr}`);
+    }
+    console.log(`dashboards: ${targets.length} panel targets checked against live Prometheus, ${failures.length} failed`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('answers every dashboard variable query with values, $workspace including the allowlisted id', async () => {
+    let checked = 0;
+    for (const dashboard of dashboards()) {
+      for (const variable of dashboard.templating.list) {
+        if (variable.type !== 'query') continue;
+        const query = typeof variable.query === 'string' ? variable.query : variable.query!.query;
+        const result = await instant(promUrl, variableQuery(query));
+        expect(result.status, `${dashboard.uid} $${variable.name}`).toBe('success');
+        const values = result.data!.result.map((r) => Object.values(r.metric)[0]);
+        expect(values.length, `${dashboard.uid} $${variable.name}: ${query}`).toBeGreaterThan(0);
+        if (variable.name === 'workspace') {
+          expect(values).toContain(WORKSPACE);
+          for (const value of values) expect([...ALLOWLIST, '__other__'], 'workspace values stay within the allowlist').toContain(value);
+        }
+        if (variable.name === 'job') expect(values).toEqual(expect.arrayContaining(['ops-app', OPTIONS.jobs.embedded]));
+        checked++;
+      }
+    }
+    console.log(`dashboards: ${checked} variable queries checked`);
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+
+  it('loads the repo rule files: every rule healthy, every recording rule expression and recorded series with data', async () => {
+    const body = (await api(promUrl, '/api/v1/rules')) as {
+      data: { groups: { name: string; file: string; rules: { type: string; name: string; query: string; health: string; lastError?: string }[] }[] };
+    };
+    const rules = body.data.groups.flatMap((g) => g.rules);
+    const recording = rules.filter((r) => r.type === 'recording');
+    const alerting = rules.filter((r) => r.type === 'alerting');
+    expect(recording.map((r) => r.name).sort()).toEqual(recordingRuleGroups(OPTIONS).flatMap((g) => g.rules.map((r) => r.record)).sort());
+    expect(alerting.map((r) => r.name).sort()).toEqual(alertGroups(OPTIONS).flatMap((g) => g.rules.map((r) => r.alert)).sort());
+    for (const rule of rules) expect(rule.health, `${rule.name}: ${rule.lastError ?? ''}`).toBe('ok');
+
+    const failures: string[] = [];
+    for (const rule of recording) {
+      const expression = await instant(promUrl, rule.query);
+      if (!hasData(expression)) failures.push(`${rule.name}: expression ${expression.status} ${expression.error ?? 'no data'}`);
+      const recorded = await instant(promUrl, rule.name);
+      if (!hasData(recorded)) failures.push(`${rule.name}: no recorded series`);
+    }
+    console.log(`recording rules: ${recording.length} expressions and ${recording.length} recorded series checked live; ${alerting.length} alerts loaded healthy`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('matches live series with the alert expressions whose condition the fixture creates', async () => {
+    const body = (await api(promUrl, '/api/v1/rules?type=alert')) as { data: { groups: { rules: { name: string; query: string }[] }[] } };
+    const queries = new Map(body.data.groups.flatMap((g) => g.rules.map((r) => [r.name, r.query] as const)));
+    // 2 of 5 outcomes fail; 1 of 4 requests is a 500; a run holds an expired lease; the oldest ready run waits 10 min;
+    // breaker "gmail" stays open; the dead-letter queue grows; remote write fails.
+    const expected: Record<string, Record<string, string>> = {
+      ActionFailureRateHigh: { job: 'ops-app' },
+      ActionFailureRateCritical: { job: 'ops-app' },
+      WorkflowFailureRateHigh: { job: 'ops-app' },
+      WorkflowFailureRateCritical: { job: 'ops-app' },
+      QueueJobFailureRateHigh: { job: 'ops-app' },
+      HttpErrorRateHigh: { job: 'ops-app' },
+      QueueExpiredLeases: { job: 'ops-app' },
+      QueueOldestReadyRunTooOld: { job: 'ops-app' },
+      CircuitBreakerOpen: { job: 'ops-app', breaker: 'gmail' },
+      DeadLetterQueueGrowing: { job: 'ops-app', queue: 'emails' },
+      OtelCollectorExportFailing: { job: OPTIONS.jobs.collectorTelemetry, exporter: 'prometheus_remote_write' },
+    };
+    for (const [alert, labels] of Object.entries(expected)) {
+      const query = queries.get(alert);
+      expect(query, alert).toBeDefined();
+      const result = await waitFor(
+        async () => {
+          const answer = await instant(promUrl, query!);
+          return answer.data?.result.length ? answer : undefined;
+        },
+        30_000,
+        `${alert} to match live series`,
+      );
+      expect(result.data!.result.map((r) => r.metric), alert).toContainEqual(expect.objectContaining(labels));
+    }
+    console.log(`alerts: ${Object.keys(expected).length} alert expressions matched live series`);
+  });
+
+  it('keeps the services\' own job labels through the collector (honor_labels) and scrapes every job of the configuration', async () => {
+    const jobs = (await instant(promUrl, 'count by (job) (action_executions_total)')).data!.result.map((r) => r.metric.job);
+    expect(jobs).toContain('ops-app');
+    expect(jobs).toContain(OPTIONS.jobs.embedded);
+    expect(jobs).not.toContain(OPTIONS.jobs.collector);
+    const up = (await instant(promUrl, 'up')).data!.result.map((r) => [r.metric.job, r.value[1]]);
+    expect(up.sort()).toEqual(
+      [
+        [OPTIONS.jobs.collector, '1'],
+        [OPTIONS.jobs.collectorTelemetry, '1'],
+        [OPTIONS.jobs.embedded, '1'],
+      ].sort(),
+    );
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * The PostgreSQL allowlist source against a real, throwaway PostgreSQL
+ * (test/helpers/postgres.ts): the kit opens its own one-connection pool from a
+ * connection string, reloads on its interval without a restart, keeps the last
+ * good list while the database is down (counting the errors), recovers when it
+ * is back, closes its pool on shutdown; and never loses a count across the
+ * changes. A caller-owned pool with a named column and query parameters works too.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pool } from 'pg';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import { postgresAllowlistSource, recordActionExecution, start, type Kit } from '../../src/index';
+import { resetLogWindows, setLogSink } from '../../src/log';
+import { startPostgres, type PostgresCluster } from '../helpers/postgres';
+import { total } from '../helpers/in-memory';
+import { waitFor } from '../helpers/processes';
+
+let pg: PostgresCluster;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  await pg.query(`
+    CREATE TABLE workspaces (id text, plan text NOT NULL, labelled boolean NOT NULL DEFAULT false);
+    INSERT INTO workspaces (id, plan, labelled) VALUES
+      ('ACME', 'enterprise', true),
+      ('globex', 'enterprise', true),
+      ('initech', 'free', false),
+      ('Bad Id!', 'enterprise', true),
+      (NULL, 'enterprise', true),
+      ('team-eng/*', 'team', true);
+  `);
+  setLogSink((line) => logs.push(line));
+});
+
+afterAll(async () => {
+  await pg?.destroy();
+});
+
+function startWith(sources: Parameters<typeof start>[0] extends infer O ? (O extends { allowlistSources?: infer S } ? S : never) : never) {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+  const kit = start({
+    env: { OTEL_METRICS_EXPORTER: 'none', METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_ALLOWLIST: 'static-ws' },
+    readers: [reader],
+    httpServerMetrics: false,
+    allowlistSources: sources,
+  });
+  if (kit === undefined) throw new Error('kit did not start');
+  const collect = async (): Promise<Map<string, MetricData>> => {
+    exporter.reset();
+    await reader.forceFlush();
+    const out = new Map<string, MetricData>();
+    for (const rm of exporter.getMetrics()) for (const scope of rm.scopeMetrics) for (const m of scope.metrics) out.set(m.descriptor.name, m);
+    return out;
+  };
+  return { kit, collect };
+}
+
+const RAW = ['acme', 'globex', 'initech', 'team-eng/api', 'umbrella', undefined] as const;
+
+function record(kit: Kit, rounds: number, byValue: Map<string, number>): number {
+  let n = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const raw of RAW) {
+      const value = kit.workspacePolicy!.resolve(raw);
+      byValue.set(value, (byValue.get(value) ?? 0) + 1);
+      recordActionExecution({ provider: 'p', action: 'a', status: 'ok', durationSeconds: 0.1, workspaceId: raw });
+      n++;
+    }
+  }
+  return n;
+}
+
+describe('postgresAllowlistSource', () => {
+  it('reloads from the database without a restart, survives an outage, and never loses counts', async () => {
+    resetLogWindows();
+    const source = postgresAllowlistSource({
+      connectionString: pg.url(),
+      query: 'SELECT id FROM workspaces WHERE labelled ORDER BY 1',
+      intervalMillis: 100,
+    });
+    const { kit, collect } = startWith([source]);
+    const policy = kit.workspacePolicy!;
+    await waitFor(() => (policy.allowlist.includes('globex') ? true : undefined), 15_000, 'the first load');
+    // Canonicalized (ACME → acme), NULL and invalid rows skipped, team wildcard kept; the static env entry stays.
+    expect(policy.allowlist).toEqual(['acme', 'globex', 'static-ws', 'team-eng/*']);
+    expect(logs.some((line) => line.includes('allowlist source postgres: 1 entries skipped'))).toBe(true);
+
+    const byValue = new Map<string, number>();
+    let recordings = record(kit, 30, byValue);
+
+    await pg.query(`UPDATE workspaces SET labelled = coalesce(id IN ('initech', 'team-eng/*'), false)`);
+    await waitFor(() => (policy.allowlist.includes('initech') ? true : undefined), 15_000, 'the reload after UPDATE');
+    expect(policy.allowlist).toEqual(['initech', 'static-ws', 'team-eng/*']);
+    recordings += record(kit, 20, byValue);
+
+    // The database goes away: errors are counted, the last good list stays.
+    const errorsBefore = kit.allowlist!.errorCounts()[0]!.errors;
+    await pg.halt('SIGINT');
+    await waitFor(() => (kit.allowlist!.errorCounts()[0]!.errors > errorsBefore + 2 ? true : undefined), 20_000, 'reload errors');
+    expect(policy.allowlist).toEqual(['initech', 'static-ws', 'team-eng/*']);
+    expect(logs.filter((line) => line.includes('allowlist source postgres: reload failed'))).toHaveLength(1);
+    recordings += record(kit, 10, byValue);
+
+    // Back up, with a change made meanwhile: picked up again.
+    await pg.restart();
+    await pg.query(`UPDATE workspaces SET labelled = coalesce(id = 'umbrella', false)`);
+    await pg.query(`INSERT INTO workspaces (id, plan, labelled) VALUES ('umbrella', 'pro', true)`);
+    await waitFor(() => (policy.allowlist.includes('umbrella') ? true : undefined), 30_000, 'recovery after restart');
+    expect(policy.allowlist).toEqual(['static-ws', 'umbrella']);
+    recordings += record(kit, 10, byValue);
+
+    const metrics = await collect();
+    expect(total(metrics.get('action_executions'))).toBe(recordings);
+    expect(total(metrics.get('action_executions_by_workspace'))).toBe(recordings);
+    expect(total(metrics.get('action_duration_by_workspace_seconds'))).toBe(recordings);
+    const seen = new Map<string, number>();
+    for (const point of metrics.get('action_executions_by_workspace')!.dataPoints) {
+      const value = String(point.attributes.workspace_id);
+      seen.set(value, (seen.get(value) ?? 0) + (point.value as number));
+    }
+    expect(seen).toEqual(byValue);
+    expect(seen.get('team-eng/__other__')).toBe(60); // 30 + 20 + 10 (outage: list kept); not after team-eng/* left
+    const errors = metrics.get('otel_workspace_metrics_allowlist_reload_errors')!.dataPoints;
+    expect(errors.map((p) => p.attributes.source)).toEqual(['postgres']);
+    expect(errors[0]!.value as number).toBeGreaterThan(errorsBefore + 2);
+
+    // Shutdown ends the pool the source opened.
+    const appConnections = async (): Promise<number> =>
+      Number((await pg.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'otel-workspace-metrics'`))[0]!.n);
+    expect(await appConnections()).toBe(1);
+    await kit.shutdown();
+    await waitFor(async () => ((await appConnections()) === 0 ? true : undefined), 10_000, 'the pool to close');
+  });
+
+  it("uses a caller's pool, a named column and parameters, and leaves the pool open", async () => {
+    await pg.query(`INSERT INTO workspaces (id, plan) VALUES ('pied-piper', 'startup')`);
+    const pool = new Pool({ connectionString: pg.url(), max: 2 });
+    try {
+      const source = postgresAllowlistSource({
+        pool,
+        name: 'plans',
+        query: 'SELECT plan, id AS workspace FROM workspaces WHERE plan = $1 AND id IS NOT NULL ORDER BY id',
+        values: ['startup'],
+        column: 'workspace',
+      });
+      expect(await source.load()).toEqual(['pied-piper']);
+      await source.close?.();
+      expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+
+      const wrongColumn = postgresAllowlistSource({ pool, query: 'SELECT id FROM workspaces WHERE id IS NOT NULL', column: 'nope' });
+      await expect(wrongColumn.load()).rejects.toThrow(/no column "nope"/);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('refuses to be built without a query or a database', () => {
+    expect(() => postgresAllowlistSource({ query: 'SELECT 1' })).toThrow(/pool or a connectionString/);
+    expect(() => postgresAllowlistSource({ connectionString: 'postgres://x', query: ' ' })).toThrow(/query is required/);
+  });
+});
