@@ -22,7 +22,8 @@ import {
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { HistogramCell, StreamState, SumCell, bucketIndex, type Cell } from './cells';
-import { TupleIndex, pickDeclared, type Tuple } from './tuples';
+import { TupleIndex, type Tuple } from './tuples';
+import { pickDeclared } from '../policy/attributes-processors';
 import type { FoldCounter, WorkspacePolicy } from '../policy/workspace-policy';
 
 const EMPTY: Attributes = Object.freeze({}) as Attributes;
@@ -58,6 +59,8 @@ abstract class FastInstrument<C extends Cell> {
   protected readonly label: string;
   protected readonly name: string;
   protected readonly keys: readonly string[];
+  /** The label tuple found by the last `baseCell()` call (undefined: overflow). */
+  private tuple: Tuple<C> | undefined = undefined;
 
   constructor(
     protected readonly spec: InstrumentSpec,
@@ -71,6 +74,49 @@ abstract class FastInstrument<C extends Cell> {
     this.policy = spec.workspace?.policy;
     this.fold = spec.workspace?.fold;
     this.label = spec.workspace?.policy.labelName ?? '';
+  }
+
+  /**
+   * Whether `value` may be recorded; if not, warns as the SDK does (a negative
+   * value, then a non-number) and the recording is dropped. Hot path.
+   */
+  protected accepts(value: number, what: 'counter' | 'histogram'): boolean {
+    if (value < 0) {
+      diag.warn(`negative value provided to ${what} ${this.name}: ${value}`);
+      return false;
+    }
+    if (typeof value !== 'number') {
+      diag.warn(`non-number value provided to metric ${this.name}: ${value}`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The baseline cell one recording of `attrs` updates, current in this cycle
+   * (created, or the overflow cell, when needed). Keeps the label tuple in
+   * `tuple` for `wsCell`, so the hot path allocates nothing. Hot path.
+   */
+  protected baseCell(attrs: Attributes): C {
+    const tuple = (this.tuple = this.index.find(attrs) ?? this.tupleSlow(attrs));
+    const cell = tuple?.base;
+    if (cell !== undefined && cell.cycle === this.base.cycle) return cell;
+    return this.baseSlow(tuple, attrs);
+  }
+
+  /**
+   * The workspace-stream cell of the same recording (call right after
+   * `baseCell(attrs)`), current in this cycle; undefined without a workspace
+   * stream. Resolves the workspace value once, counting a fold. Hot path.
+   */
+  protected wsCell(attrs: Attributes): C | undefined {
+    const ws = this.ws;
+    if (ws === undefined) return undefined;
+    const tuple = this.tuple;
+    const resolved = this.policy!.resolve(attrs[this.label], this.fold);
+    const cell = tuple?.ws.get(resolved);
+    if (cell !== undefined && cell.cycle === ws.cycle) return cell;
+    return this.wsSlow(tuple, attrs, resolved);
   }
 
   /** The tuple, created when either stream may still add a cell; undefined: both go to overflow. */
@@ -129,26 +175,11 @@ export class FastCounter extends FastInstrument<SumCell> implements Counter {
   }
 
   add(value: number, attributes?: MetricAttributes, _context?: Context): void {
-    if (value < 0) {
-      diag.warn(`negative value provided to counter ${this.name}: ${value}`);
-      return;
-    }
-    if (typeof value !== 'number') {
-      diag.warn(`non-number value provided to metric ${this.name}: ${value}`);
-      return;
-    }
+    if (!this.accepts(value, 'counter')) return;
     const attrs = attributes ?? EMPTY;
-    const tuple = this.index.find(attrs) ?? this.tupleSlow(attrs);
-    const base = tuple?.base;
-    if (base !== undefined && base.cycle === this.base.cycle) base.delta += value;
-    else this.baseSlow(tuple, attrs).delta += value;
-    const ws = this.ws;
-    if (ws !== undefined) {
-      const resolved = this.policy!.resolve(attrs[this.label], this.fold);
-      const cell = tuple?.ws.get(resolved);
-      if (cell !== undefined && cell.cycle === ws.cycle) cell.delta += value;
-      else this.wsSlow(tuple, attrs, resolved).delta += value;
-    }
+    this.baseCell(attrs).delta += value;
+    const wsCell = this.wsCell(attrs);
+    if (wsCell !== undefined) wsCell.delta += value;
   }
 
   protected toMetricData(descriptor: MetricDescriptor, stream: StreamState<SumCell>, reader: number, endTime: HrTime): SumMetricData {
@@ -179,25 +210,10 @@ export class FastHistogram extends FastInstrument<HistogramCell> implements Hist
   }
 
   record(value: number, attributes?: MetricAttributes, _context?: Context): void {
-    if (value < 0) {
-      diag.warn(`negative value provided to histogram ${this.name}: ${value}`);
-      return;
-    }
-    if (typeof value !== 'number') {
-      diag.warn(`non-number value provided to metric ${this.name}: ${value}`);
-      return;
-    }
+    if (!this.accepts(value, 'histogram')) return;
     const attrs = attributes ?? EMPTY;
-    const tuple = this.index.find(attrs) ?? this.tupleSlow(attrs);
-    let cell = tuple?.base;
-    if (cell === undefined || cell.cycle !== this.base.cycle) cell = this.baseSlow(tuple, attrs);
-    const ws = this.ws;
-    let wsCell: HistogramCell | undefined;
-    if (ws !== undefined) {
-      const resolved = this.policy!.resolve(attrs[this.label], this.fold);
-      wsCell = tuple?.ws.get(resolved);
-      if (wsCell === undefined || wsCell.cycle !== ws.cycle) wsCell = this.wsSlow(tuple, attrs, resolved);
-    }
+    const cell = this.baseCell(attrs);
+    const wsCell = this.wsCell(attrs);
     // NaN: the SDK keeps the cells (touched, possibly new) but records nothing in them.
     if (value !== value) return;
     const index = bucketIndex(this.boundaries, value);

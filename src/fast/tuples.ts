@@ -10,7 +10,8 @@
  *   - `null`, `NaN`, `±Infinity`, functions and symbols all stringify to `null`: one group,
  *   - arrays (and objects) group by their JSON text.
  * A cell's exported attributes are those of the recording that created it
- * (see `pickDeclared`), as the SDK keeps the first attribute object of a series.
+ * (`pickDeclared` of src/policy/attributes-processors.ts, the key-allowlist
+ * view processor's output), as the SDK keeps the first attribute object of a series.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { Cell } from './cells';
@@ -26,16 +27,6 @@ export class Tuple<C extends Cell> {
   base: C | undefined = undefined;
   /** Workspace-stream cells by resolved workspace value. */
   readonly ws = new Map<string, C>();
-}
-
-/** The declared keys of `attributes`, in declared order, undefined values left out: the key-allowlist view processor's output. */
-export function pickDeclared(keys: readonly string[], attributes: Attributes): Attributes {
-  const out: Attributes = {};
-  for (const key of keys) {
-    const value = attributes[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
 }
 
 /** The Map key of one attribute value at one level (undefined: look in the COMPLEX sub-map by JSON). */

@@ -31,7 +31,7 @@ function decode(segment: string): string | undefined {
 
 function placeholder(rawSegment: string): string {
   const segment = decode(rawSegment);
-  if (segment === undefined) return ':param';
+  if (segment === undefined || /^\.+$/.test(segment)) return ':param';
   if (NUMERIC.test(segment)) return ':id';
   if (UUID.test(segment)) return ':uuid';
   if (HEX_HASH.test(segment)) return ':hash';

@@ -21,15 +21,6 @@ import {
   retrySuccesses,
 } from '../catalogue/resilience';
 import { workerActive, workerHealth, workerRestarts } from '../catalogue/workers';
-import {
-  queueDepth,
-  queueFutureDepth,
-  queueHealthCollectorErrors,
-  queueOldestReadyAge,
-  queueReadyDepth,
-  queueRunningActiveLease,
-  queueRunningExpiredLease,
-} from '../catalogue/queue-health';
 import { databaseErrors, databaseOperationDuration } from '../catalogue/database';
 import { messageBusMessages, messageBusProcessingDuration, messageBusQueueDepth } from '../catalogue/messaging';
 import { sessionActive, sessionDuration, sessionRefreshes } from '../catalogue/sessions';
@@ -38,6 +29,7 @@ import type { OpsOptions } from './options';
 import {
   ACTION_FAMILY,
   COLLECTOR_METRICS,
+  QUEUE_HEALTH,
   QUEUE_JOB_FAMILY,
   WORKFLOW_FAMILY,
   WORKFLOW_STEP_FAMILY,
@@ -371,15 +363,15 @@ function queue(): DashboardSpec {
             title: 'Runs by status',
             description: 'Runs in the queue table per status (every replica running the collector reports the same table: max, not sum).',
             unit: 'short',
-            targets: [{ expr: maxBy(['status'], selector(series(queueDepth), [JOB])), legend: '{{status}}' }],
+            targets: [{ expr: maxBy(['status'], selector(QUEUE_HEALTH.depth, [JOB])), legend: '{{status}}' }],
           },
           {
             title: 'Ready and scheduled runs',
             description: 'Queued runs due now (waiting for a worker) and scheduled for later.',
             unit: 'short',
             targets: [
-              { expr: maxBy(['job'], selector(series(queueReadyDepth), [JOB])), legend: 'ready {{job}}' },
-              { expr: maxBy(['job'], selector(series(queueFutureDepth), [JOB])), legend: 'scheduled {{job}}' },
+              { expr: maxBy(['job'], selector(QUEUE_HEALTH.ready, [JOB])), legend: 'ready {{job}}' },
+              { expr: maxBy(['job'], selector(QUEUE_HEALTH.future, [JOB])), legend: 'scheduled {{job}}' },
             ],
           },
           {
@@ -387,7 +379,7 @@ function queue(): DashboardSpec {
             description: 'How long the oldest due run has waited (alert: QueueOldestReadyRunTooOld).',
             unit: 's',
             type: 'stat',
-            targets: [{ expr: maxBy(['job'], selector(series(queueOldestReadyAge), [JOB])), legend: '{{job}}' }],
+            targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.oldestReadyAge, [JOB])), legend: '{{job}}' }],
           },
         ],
       },
@@ -399,19 +391,19 @@ function queue(): DashboardSpec {
             description: 'Their worker probably died; should be 0 (alert: QueueExpiredLeases).',
             unit: 'short',
             type: 'stat',
-            targets: [{ expr: maxBy(['job'], selector(series(queueRunningExpiredLease), [JOB])), legend: '{{job}}' }],
+            targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.expiredLeases, [JOB])), legend: '{{job}}' }],
           },
           {
             title: 'Running runs with an active lease',
             description: 'Work in progress; 0 with ready runs means no worker takes work (alert: QueueNoActiveWorkers).',
             unit: 'short',
-            targets: [{ expr: maxBy(['job'], selector(series(queueRunningActiveLease), [JOB])), legend: '{{job}}' }],
+            targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.activeLeases, [JOB])), legend: '{{job}}' }],
           },
           {
             title: 'Queue-health collection errors per second',
             description: 'Failed collections by reason; the queue gauges are withheld while collections fail.',
             unit: 'ops',
-            targets: [{ expr: sumBy(['job', 'reason'], rate(selector(series(queueHealthCollectorErrors), [JOB]), RATE_INTERVAL)), legend: '{{job}} {{reason}}' }],
+            targets: [{ expr: sumBy(['job', 'reason'], rate(selector(QUEUE_HEALTH.collectorErrors, [JOB]), RATE_INTERVAL)), legend: '{{job}} {{reason}}' }],
           },
         ],
       },

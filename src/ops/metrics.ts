@@ -7,6 +7,7 @@ import { prometheusName, prometheusType, streamName, type MetricDeclaration, typ
 import { actionDuration, actionExecutions } from '../catalogue/actions';
 import { queueJobDuration, queueJobs } from '../catalogue/queue';
 import { workflowDuration, workflowExecutions, workflowStepDuration, workflowStepExecutions } from '../catalogue/workflows';
+import * as queueHealth from '../catalogue/queue-health';
 import type { Status } from '../record/validate';
 
 /** The family name of a counter or gauge stream (`action_executions_total`). */
@@ -51,6 +52,17 @@ export const WORKFLOW_STEP_FAMILY: ExecutionFamily = { noun: 'workflow steps', c
 
 /** The families with per-workspace recording rules (and a workspace drill-down). */
 export const EXECUTION_FAMILIES: readonly ExecutionFamily[] = [ACTION_FAMILY, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY];
+
+/** The queue & lease health families (seed 004, src/catalogue/queue-health.ts): gauges and the collector's error counter. */
+export const QUEUE_HEALTH = {
+  depth: series(queueHealth.queueDepth),
+  ready: series(queueHealth.queueReadyDepth),
+  future: series(queueHealth.queueFutureDepth),
+  oldestReadyAge: series(queueHealth.queueOldestReadyAge),
+  expiredLeases: series(queueHealth.queueRunningExpiredLease),
+  activeLeases: series(queueHealth.queueRunningActiveLease),
+  collectorErrors: series(queueHealth.queueHealthCollectorErrors),
+} as const;
 
 /** Outcome statuses that count as failures in ratios and alerts (STATUSES of src/record/validate.ts). */
 export const FAILURE_STATUSES: readonly Status[] = ['error', 'timeout'];

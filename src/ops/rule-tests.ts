@@ -11,18 +11,11 @@ import { httpServerRequestDuration, HTTP_ATTRIBUTES } from '../catalogue/http';
 import { cacheOperations } from '../catalogue/cache';
 import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilience';
 import { workerHealth } from '../catalogue/workers';
-import {
-  queueHealthCollectorErrors,
-  queueOldestReadyAge,
-  queueReadyDepth,
-  queueRunningActiveLease,
-  queueRunningExpiredLease,
-} from '../catalogue/queue-health';
 import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
 import { prometheusName, type MetricDeclaration } from '../catalogue/types';
 import { OVERFLOW_VALUE } from '../policy/canonical';
 import type { OpsOptions } from './options';
-import { ACTION_FAMILY, COLLECTOR_METRICS, EXECUTION_FAMILIES, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY, bucket, count, series, type ExecutionFamily } from './metrics';
+import { ACTION_FAMILY, COLLECTOR_METRICS, EXECUTION_FAMILIES, QUEUE_HEALTH, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY, bucket, count, series, type ExecutionFamily } from './metrics';
 import { QUANTILES, alertGroups, alertRuleYaml, recorded, recordingRuleGroups, type AlertRule } from './rules';
 
 export interface InputSeries {
@@ -301,12 +294,37 @@ function failureSpecs(family: ExecutionFamily, job: string, critical: boolean): 
   ];
 }
 
+/** A family's slow alert: durations in (lower, upper] that make it fire with `description`, and healthy ones. */
+function slowSpec(family: ExecutionFamily, job: string, firing: [lower: number, upper: number], quiet: [lower: number, upper: number], description: string): AlertTestSpec {
+  return {
+    firing: { input: durations(family, job, ...firing, 30), evalTime: '25m', alerts: [{ labels: { job }, description }] },
+    quiet: { input: durations(family, job, ...quiet, 30), evalTime: '25m' },
+  };
+}
+
+/** A scrape target's `up == 0` alert: down it fires, up it stays silent. */
+function targetDownSpec(job: string, instance: string): AlertTestSpec {
+  return {
+    firing: {
+      input: [constant('up', { job, instance }, 0, 10)],
+      evalTime: '6m',
+      alerts: [{ labels: { job, instance }, description: `Scraping ${instance} (job ${job}) has failed for 5 minutes.` }],
+    },
+    quiet: { input: [constant('up', { job, instance }, 1, 10)], evalTime: '6m' },
+  };
+}
+
 export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpec> {
   const W = options.workspaceLabel;
   const [actionHigh, actionCritical] = failureSpecs(ACTION_FAMILY, 'checkout', true);
   const [workflowHigh, workflowCritical] = failureSpecs(WORKFLOW_FAMILY, 'engine', true);
   const [queueJobHigh] = failureSpecs(QUEUE_JOB_FAMILY, 'worker', false);
   const queue = { job: 'worker', instance: 'worker-1' };
+  /** An alert on one gauge of the queue read by `worker`: held at `firing` it fires with `description`, held at `quiet` it stays silent. */
+  const queueGauge = (name: string, levels: { firing: number; quiet: number; steps: number }, evalTime: string, description: string): AlertTestSpec => ({
+    firing: { input: [constant(name, queue, levels.firing, levels.steps)], evalTime, alerts: [{ labels: { job: 'worker' }, description }] },
+    quiet: { input: [constant(name, queue, levels.quiet, levels.steps)], evalTime },
+  });
   const httpLabels = (code: string) => ({
     job: 'api',
     [HTTP_ATTRIBUTES.method.replace(/\./g, '_')]: 'GET',
@@ -325,57 +343,29 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
   ];
   const errors = (perMinute: number) =>
     ['connect', 'timeout', 'permission', 'query'].map((reason) =>
-      growing(series(queueHealthCollectorErrors), { ...queue, reason }, reason === 'connect' ? perMinute : 0, 30),
+      growing(QUEUE_HEALTH.collectorErrors, { ...queue, reason }, reason === 'connect' ? perMinute : 0, 30),
     );
   return {
     ActionFailureRateHigh: actionHigh,
     ActionFailureRateCritical: actionCritical!,
-    ActionExecutionsSlow: {
-      firing: {
-        input: durations(ACTION_FAMILY, 'checkout', 10, 60, 30),
-        evalTime: '25m',
-        alerts: [{ labels: { job: 'checkout' }, description: '95% of action executions in checkout take up to 57.5s (threshold 30s).' }],
-      },
-      quiet: { input: durations(ACTION_FAMILY, 'checkout', 0.5, 1, 30), evalTime: '25m' },
-    },
+    ActionExecutionsSlow: slowSpec(ACTION_FAMILY, 'checkout', [10, 60], [0.5, 1], '95% of action executions in checkout take up to 57.5s (threshold 30s).'),
     WorkflowFailureRateHigh: workflowHigh,
     WorkflowFailureRateCritical: workflowCritical!,
-    WorkflowExecutionsSlow: {
-      firing: {
-        input: durations(WORKFLOW_FAMILY, 'engine', 60, 300, 30),
-        evalTime: '25m',
-        alerts: [{ labels: { job: 'engine' }, description: '95% of workflow executions in engine take up to 4m 48s (threshold 120s).' }],
-      },
-      quiet: { input: durations(WORKFLOW_FAMILY, 'engine', 30, 60, 30), evalTime: '25m' },
-    },
+    WorkflowExecutionsSlow: slowSpec(WORKFLOW_FAMILY, 'engine', [60, 300], [30, 60], '95% of workflow executions in engine take up to 4m 48s (threshold 120s).'),
     QueueJobFailureRateHigh: queueJobHigh,
-    QueueBacklog: {
-      firing: {
-        input: [constant(series(queueReadyDepth), queue, 150, 20)],
-        evalTime: '10m',
-        alerts: [{ labels: { job: 'worker' }, description: '150 runs are ready in the queue read by worker (threshold 100).' }],
-      },
-      quiet: { input: [constant(series(queueReadyDepth), queue, 20, 20)], evalTime: '10m' },
-    },
+    QueueBacklog: queueGauge(QUEUE_HEALTH.ready, { firing: 150, quiet: 20, steps: 20 }, '10m', '150 runs are ready in the queue read by worker (threshold 100).'),
     QueueOldestReadyRunTooOld: {
       firing: {
-        input: [{ series: sample(series(queueOldestReadyAge), queue), values: '600+60x20' }],
+        input: [{ series: sample(QUEUE_HEALTH.oldestReadyAge, queue), values: '600+60x20' }],
         evalTime: '10m',
         alerts: [{ labels: { job: 'worker' }, description: 'The oldest ready run in the queue read by worker has waited 20m 0s.' }],
       },
-      quiet: { input: [constant(series(queueOldestReadyAge), queue, 5, 20)], evalTime: '10m' },
+      quiet: { input: [constant(QUEUE_HEALTH.oldestReadyAge, queue, 5, 20)], evalTime: '10m' },
     },
-    QueueExpiredLeases: {
-      firing: {
-        input: [constant(series(queueRunningExpiredLease), queue, 2, 10)],
-        evalTime: '5m',
-        alerts: [{ labels: { job: 'worker' }, description: '2 running runs in the queue read by worker have an expired lease.' }],
-      },
-      quiet: { input: [constant(series(queueRunningExpiredLease), queue, 0, 10)], evalTime: '5m' },
-    },
+    QueueExpiredLeases: queueGauge(QUEUE_HEALTH.expiredLeases, { firing: 2, quiet: 0, steps: 10 }, '5m', '2 running runs in the queue read by worker have an expired lease.'),
     QueueNoActiveWorkers: {
       firing: {
-        input: [constant(series(queueRunningActiveLease), queue, 0, 20), constant(series(queueReadyDepth), queue, 5, 20)],
+        input: [constant(QUEUE_HEALTH.activeLeases, queue, 0, 20), constant(QUEUE_HEALTH.ready, queue, 5, 20)],
         evalTime: '10m',
         alerts: [
           {
@@ -384,7 +374,7 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
           },
         ],
       },
-      quiet: { input: [constant(series(queueRunningActiveLease), queue, 3, 20), constant(series(queueReadyDepth), queue, 5, 20)], evalTime: '10m' },
+      quiet: { input: [constant(QUEUE_HEALTH.activeLeases, queue, 3, 20), constant(QUEUE_HEALTH.ready, queue, 5, 20)], evalTime: '10m' },
     },
     QueueHealthCollectorFailing: {
       firing: {
@@ -483,19 +473,7 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
       },
       quiet: { input: [growing(series(allowlistReloadErrors), { job: 'api', instance: 'api-1', source: 'file' }, 0, 40)], evalTime: '35m' },
     },
-    OtelCollectorDown: {
-      firing: {
-        input: [constant('up', { job: options.jobs.collector, instance: 'collector:8889' }, 0, 10)],
-        evalTime: '6m',
-        alerts: [
-          {
-            labels: { job: options.jobs.collector, instance: 'collector:8889' },
-            description: `Scraping collector:8889 (job ${options.jobs.collector}) has failed for 5 minutes.`,
-          },
-        ],
-      },
-      quiet: { input: [constant('up', { job: options.jobs.collector, instance: 'collector:8889' }, 1, 10)], evalTime: '6m' },
-    },
+    OtelCollectorDown: targetDownSpec(options.jobs.collector, 'collector:8889'),
     OtelCollectorExportFailing: {
       firing: {
         input: [
@@ -515,19 +493,7 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
         evalTime: '20m',
       },
     },
-    MetricsEndpointDown: {
-      firing: {
-        input: [constant('up', { job: options.jobs.embedded, instance: '10.0.0.5:9464' }, 0, 10)],
-        evalTime: '6m',
-        alerts: [
-          {
-            labels: { job: options.jobs.embedded, instance: '10.0.0.5:9464' },
-            description: `Scraping 10.0.0.5:9464 (job ${options.jobs.embedded}) has failed for 5 minutes.`,
-          },
-        ],
-      },
-      quiet: { input: [constant('up', { job: options.jobs.embedded, instance: '10.0.0.5:9464' }, 1, 10)], evalTime: '6m' },
-    },
+    MetricsEndpointDown: targetDownSpec(options.jobs.embedded, '10.0.0.5:9464'),
   };
 }
 

@@ -13,13 +13,6 @@ import { httpServerRequestDuration, HTTP_ATTRIBUTES } from '../catalogue/http';
 import { cacheOperations } from '../catalogue/cache';
 import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilience';
 import { workerHealth } from '../catalogue/workers';
-import {
-  queueHealthCollectorErrors,
-  queueOldestReadyAge,
-  queueReadyDepth,
-  queueRunningActiveLease,
-  queueRunningExpiredLease,
-} from '../catalogue/queue-health';
 import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
 import { BUILTIN_METRICS } from '../catalogue/index';
 import { prometheusName } from '../catalogue/types';
@@ -27,6 +20,7 @@ import { type OpsOptions, runbookAnchor } from './options';
 import {
   ACTION_FAMILY,
   COLLECTOR_METRICS,
+  QUEUE_HEALTH,
   EXECUTION_FAMILIES,
   FAILURE_MATCHER,
   QUEUE_JOB_FAMILY,
@@ -207,7 +201,7 @@ function slowAlert(name: string, family: ExecutionFamily, seconds: number): Aler
 }
 
 export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
-  const ready = series(queueReadyDepth);
+  const ready = QUEUE_HEALTH.ready;
   return [
     {
       name: 'otel-workspace-metrics.executions.alerts',
@@ -232,7 +226,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'QueueOldestReadyRunTooOld',
-          expr: `${maxBy(['job'], series(queueOldestReadyAge))} > ${THRESHOLDS.queueOldestReadySeconds}`,
+          expr: `${maxBy(['job'], QUEUE_HEALTH.oldestReadyAge)} > ${THRESHOLDS.queueOldestReadySeconds}`,
           for: '5m',
           severity: 'warning',
           summary: `The oldest due run has waited more than ${THRESHOLDS.queueOldestReadySeconds / 60} minutes.`,
@@ -240,7 +234,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'QueueExpiredLeases',
-          expr: `${maxBy(['job'], series(queueRunningExpiredLease))} > 0`,
+          expr: `${maxBy(['job'], QUEUE_HEALTH.expiredLeases)} > 0`,
           for: '2m',
           severity: 'critical',
           summary: 'Running runs hold expired leases: their workers probably died.',
@@ -248,7 +242,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'QueueNoActiveWorkers',
-          expr: `${maxBy(['job'], series(queueRunningActiveLease))} == 0\nand\n${maxBy(['job'], ready)} > 0`,
+          expr: `${maxBy(['job'], QUEUE_HEALTH.activeLeases)} == 0\nand\n${maxBy(['job'], ready)} > 0`,
           for: '5m',
           severity: 'critical',
           summary: 'Runs are due but no worker holds an active lease.',
@@ -256,7 +250,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'QueueHealthCollectorFailing',
-          expr: `${sumBy(['job', 'instance', 'reason'], increase(series(queueHealthCollectorErrors), '5m'))} > 0`,
+          expr: `${sumBy(['job', 'instance', 'reason'], increase(QUEUE_HEALTH.collectorErrors, '5m'))} > 0`,
           for: '10m',
           severity: 'warning',
           summary: 'The Postgres queue-health collector keeps failing; queue gauges are withheld.',

@@ -7,15 +7,20 @@ import type { Attributes } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import type { WorkspacePolicy } from './workspace-policy';
 
+/** The declared keys of `incoming`, in declared order, undefined values left out: the baseline stream's attributes. */
+export function pickDeclared(keys: readonly string[], incoming: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const key of keys) {
+    const value = incoming[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 export function keyAllowlistProcessor(keys: readonly string[]): IAttributesProcessor {
   return {
     process(incoming: Attributes): Attributes {
-      const out: Attributes = {};
-      for (const key of keys) {
-        const value = incoming[key];
-        if (value !== undefined) out[key] = value;
-      }
-      return out;
+      return pickDeclared(keys, incoming);
     },
   };
 }
@@ -31,11 +36,7 @@ export function workspaceStreamProcessor(keys: readonly string[], policy: Worksp
   const counter = metric === undefined ? undefined : policy.foldCounter(metric);
   return {
     process(incoming: Attributes): Attributes {
-      const out: Attributes = {};
-      for (const key of keys) {
-        const value = incoming[key];
-        if (value !== undefined) out[key] = value;
-      }
+      const out = pickDeclared(keys, incoming);
       out[label] = policy.resolve(incoming[label], counter);
       return out;
     },

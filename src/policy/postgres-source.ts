@@ -12,6 +12,7 @@
  */
 import type { AllowlistSource } from './allowlist-sources';
 import { warnRateLimited } from '../log';
+import { openOwnedPgPool, type OwnedPgPool } from '../postgres/pool';
 
 /** What the source needs of a pool: `pg.Pool`, `pg.Client` or anything with the same `query`. */
 export interface PgQueryable {
@@ -38,49 +39,29 @@ export interface PostgresAllowlistOptions {
 
 export const DEFAULT_POSTGRES_INTERVAL_MILLIS = 60_000;
 
-interface OwnedPool extends PgQueryable {
-  end(): Promise<void>;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-type PgModule = { Pool: new (config: Record<string, unknown>) => OwnedPool };
-
 export function postgresAllowlistSource(options: PostgresAllowlistOptions): AllowlistSource {
   const name = options.name ?? 'postgres';
   if (typeof options.query !== 'string' || options.query.trim() === '') throw new Error('postgresAllowlistSource: query is required');
   if (options.pool === undefined && options.connectionString === undefined) {
     throw new Error('postgresAllowlistSource: pass a pool or a connectionString');
   }
-  let owned: OwnedPool | undefined;
+  let owned: OwnedPgPool | undefined;
   let closed = false;
 
-  const pool = (): PgQueryable => {
-    if (options.pool !== undefined) return options.pool;
-    if (owned === undefined) {
-      let pg: PgModule;
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        pg = require('pg') as PgModule;
-      } catch {
-        throw new Error("the 'pg' package is not installed (npm install pg)");
-      }
-      owned = new pg.Pool({
-        connectionString: options.connectionString,
-        max: 1,
-        idleTimeoutMillis: 30_000,
-        connectionTimeoutMillis: 10_000,
-        statement_timeout: options.statementTimeoutMillis ?? 10_000,
-        application_name: 'otel-workspace-metrics',
-        // An idle pool never keeps the host process alive.
-        allowExitOnIdle: true,
-      });
-      // Without a listener, an idle client's error (server restart) would crash the host.
-      owned.on('error', (error) => {
-        warnRateLimited(`allowlist:${name}:pool`, `allowlist source ${name}: idle connection error (${error.message})`);
-      });
-    }
-    return owned;
-  };
+  const pool = (): PgQueryable =>
+    options.pool !== undefined
+      ? options.pool
+      : (owned ??= openOwnedPgPool({
+          connectionString: options.connectionString,
+          max: 1,
+          statementTimeoutMillis: options.statementTimeoutMillis ?? 10_000,
+          connectTimeoutMillis: 10_000,
+          idleTimeoutMillis: 30_000,
+          applicationName: 'otel-workspace-metrics',
+          onIdleError: (error) => {
+            warnRateLimited(`allowlist:${name}:pool`, `allowlist source ${name}: idle connection error (${error.message})`);
+          },
+        }));
 
   return {
     name,

@@ -80,13 +80,8 @@ export function murmur3x86_32(value: string): number {
     k = Math.imul(k, 0x1b873593);
     h ^= k;
   }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  // fmix32, murmur3's finalizer
+  return mix32(h ^ length);
 }
 
 /**

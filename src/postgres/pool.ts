@@ -22,6 +22,8 @@ export interface PgPoolLike {
 }
 
 export interface OwnedPgPool extends PgPoolLike {
+  /** `pg.Pool#query`: one statement on a pooled connection. */
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 }
 
@@ -31,8 +33,8 @@ export interface OwnedPgPoolOptions {
   extra?: Record<string, unknown>;
   max: number;
   statementTimeoutMillis: number;
-  /** Client-side limit per query, for a server that no longer answers at all. */
-  queryTimeoutMillis: number;
+  /** Client-side limit per query, for a server that no longer answers at all; none when undefined. */
+  queryTimeoutMillis?: number;
   connectTimeoutMillis: number;
   idleTimeoutMillis: number;
   applicationName: string;

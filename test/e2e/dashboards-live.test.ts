@@ -18,7 +18,7 @@ import { toYaml } from '../../src/ops/yaml';
 import { DASHBOARD_DIR, RULE_FILES } from '../../src/ops/generate';
 import { prometheusBinary } from '../helpers/binaries';
 import { startCollector, type RunningCollector } from '../helpers/collector';
-import { startPostgres, type PostgresCluster } from '../helpers/postgres';
+import { RUNS_TABLE, startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { freePort, httpText, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
 import { startTenantService, type Service } from '../helpers/services';
 
@@ -113,14 +113,7 @@ describe('dashboards and recording rules on live data', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'owm-ops-'));
     postgres = await startPostgres();
-    await postgres.query(`
-      CREATE TABLE runs (
-        id bigserial PRIMARY KEY,
-        status text NOT NULL,
-        run_at timestamptz NOT NULL,
-        queued_at timestamptz NOT NULL,
-        lease_expires_at timestamptz
-      );
+    await postgres.query(`${RUNS_TABLE}
       INSERT INTO runs (status, run_at, queued_at, lease_expires_at) VALUES
         ('QUEUED',  now() - interval '1 minute', now() - interval '10 minutes', NULL),
         ('QUEUED',  now() - interval '1 minute', now() - interval '2 minutes',  NULL),

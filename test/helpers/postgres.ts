@@ -19,6 +19,16 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, spawnTracked, waitFor, type Tracked } from './processes';
 
+/** The queue table the queue-health collector reads by default (docs/QUEUE-HEALTH.md), without indexes. */
+export const RUNS_TABLE = `
+CREATE TABLE runs (
+  id               bigserial PRIMARY KEY,
+  status           text NOT NULL,
+  run_at           timestamptz NOT NULL,
+  queued_at        timestamptz NOT NULL,
+  lease_expires_at timestamptz
+);`;
+
 const INSTALL_HINT = 'install PostgreSQL: `bash scripts/ensure-test-deps.sh` (apt-get install postgresql)';
 
 /** The directory holding initdb and postgres: $PG_BINDIR, `pg_config --bindir`, or the newest /usr/lib/postgresql/<v>/bin. */

@@ -94,8 +94,8 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
-export async function httpText(url: string, init?: RequestInit): Promise<string> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+export async function httpText(url: string, init?: RequestInit, timeoutMs = 5_000): Promise<string> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.text();
 }

@@ -22,15 +22,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { parseExposition, sumSamples, type Family } from '../../src/exposition/parse';
 import { WORKSPACE_LABEL_VALUE_PATTERN } from '../../src/policy/canonical';
 import { promtoolBinary } from '../helpers/binaries';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';
-import { freePort, httpText, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
+import { freePort, httpText, waitFor, type Tracked } from '../helpers/processes';
+import { markedJson, spawnPreloadedApp } from '../helpers/services';
 
-const ROOT = join(__dirname, '..', '..');
-const FIXTURE = join(ROOT, 'test', 'fixtures', 'hostile-corpus-app.cjs');
+const FIXTURE = 'hostile-corpus-app.cjs';
 const ALLOWLIST = ['ws-0001', 'ws-0002', 'acme', 'k8s-prod', 'team-a/ws-1', 'team-a/*'];
 /** The kit's bounded-label pattern for free-form values (src/record/validate.ts FREE_FORM; README "The label policy"). */
 const FREE_FORM = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,127}$/;
@@ -72,22 +71,11 @@ async function waitForScrape(prometheus: RunningPrometheus): Promise<void> {
 
 async function startCorpusApp(env: Record<string, string>): Promise<App> {
   const port = await freePort();
-  const proc = spawnTracked(process.execPath, ['--require', 'otel-workspace-metrics/register', FIXTURE], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      METRICS_PORT: String(port),
-      METRICS_WORKSPACE_LABEL: 'on',
-      METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
-      OTEL_SERVICE_NAME: 'hostile-corpus',
-      ...env,
-    },
-  });
+  const proc = spawnPreloadedApp(FIXTURE, { port, allowlist: ALLOWLIST, serviceName: 'hostile-corpus', env });
   const summary = await waitFor(
     () => {
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`the corpus app exited:\n${proc.output().slice(-3000)}`);
-      const line = proc.output().split('\n').find((l) => l.startsWith('CORPUS '));
-      return line ? (JSON.parse(line.slice('CORPUS '.length)) as Record<string, unknown>) : undefined;
+      return markedJson<Record<string, unknown>>(proc, 'CORPUS');
     },
     60_000,
     'the corpus app to record',
@@ -98,7 +86,8 @@ async function startCorpusApp(env: Record<string, string>): Promise<App> {
 /** Scrape the app; a crashed app (e.g. the serializer threw) is reported with its output. */
 async function scrapeApp(app: App): Promise<string> {
   try {
-    return await httpText(`http://127.0.0.1:${app.port}/metrics`);
+    // The passthrough corpus serializes to ~8 MB (1–1.3 s idle): allow for a loaded CI machine.
+    return await httpText(`http://127.0.0.1:${app.port}/metrics`, undefined, 60_000);
   } catch (error) {
     await new Promise((r) => setTimeout(r, 200));
     throw new Error(`scraping the corpus app failed (${(error as Error).message}); app alive: ${app.process.child.exitCode === null}; its output:\n${app.process.output().slice(-3000)}`);

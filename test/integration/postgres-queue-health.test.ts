@@ -12,7 +12,7 @@ import { Pool } from 'pg';
 import { join } from 'node:path';
 import { start, type Kit } from '../../src/sdk/start';
 import { freePort, httpText, spawnTracked } from '../helpers/processes';
-import { startPostgres, type PostgresCluster } from '../helpers/postgres';
+import { RUNS_TABLE, startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { parseExposition } from '../../src/exposition/parse';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { prometheusName } from '../../src/catalogue/types';
@@ -24,14 +24,7 @@ const HOUR = 3_600_000;
 /** Oldest ready run was queued this long before the seed ran (and a future run even earlier, which must not count). */
 const OLDEST_READY_SECONDS = 120;
 
-const SCHEMA = `
-CREATE TABLE runs (
-  id               bigserial PRIMARY KEY,
-  status           text NOT NULL,
-  run_at           timestamptz NOT NULL,
-  queued_at        timestamptz NOT NULL,
-  lease_expires_at timestamptz
-);
+const SCHEMA = `${RUNS_TABLE}
 CREATE INDEX ix_runs_status ON runs (status);
 CREATE INDEX ix_runs_run_at ON runs (run_at);
 CREATE INDEX ix_runs_queued_at ON runs (queued_at);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseExposition, sumSamples, type Family } from '../../src/exposition/parse';
 import { freePort, httpText, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
+import { markedJson, spawnPreloadedApp, type Workload } from '../helpers/services';
 
 const ROOT = join(__dirname, '..', '..');
 const ALLOWLIST = ['ws-0001', 'ws-0002', 'ws-0003', 'ws-0500', 'ws-0999'];
@@ -21,32 +22,16 @@ const EXPECTED_FAMILIES: Record<string, string> = {
   queue_job_duration_by_workspace_seconds: 'histogram',
 };
 
-interface Workload {
-  actions: number;
-  queueJobs: number;
-  actionsByWorkspace: Record<string, number>;
-  statuses: Record<string, number>;
-}
-
 async function startApp(loader: '--require' | '--import', extraEnv: Record<string, string> = {}) {
   const port = await freePort();
-  const app = join(ROOT, 'test', 'fixtures', loader === '--require' ? 'tenant-app.cjs' : 'tenant-app.mjs');
-  const child = spawnTracked(process.execPath, [loader, 'otel-workspace-metrics/register', app], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      METRICS_PORT: String(port),
-      METRICS_WORKSPACE_LABEL: 'on',
-      METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
-      OTEL_SERVICE_NAME: 'preload-test',
-      FIXTURE_WORKSPACES: '1000',
-      ...extraEnv,
-    },
+  const child = spawnPreloadedApp(loader === '--require' ? 'tenant-app.cjs' : 'tenant-app.mjs', {
+    loader,
+    port,
+    allowlist: ALLOWLIST,
+    serviceName: 'preload-test',
+    env: { FIXTURE_WORKSPACES: '1000', ...extraEnv },
   });
-  const workload = await waitFor(() => {
-    const line = child.output().split('\n').find((l) => l.startsWith('WORKLOAD '));
-    return line ? (JSON.parse(line.slice('WORKLOAD '.length)) as Workload) : undefined;
-  }, 20_000, 'the app to record its workload');
+  const workload = await waitFor(() => markedJson<Workload>(child, 'WORKLOAD'), 20_000, 'the app to record its workload');
   const text = await waitFor(() => httpText(`http://127.0.0.1:${port}/metrics`), 10_000, 'the embedded endpoint');
   return { child, port, workload, families: parseExposition(text) };
 }

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { opsOptions } from '../../src/ops/options';
 import { DASHBOARD_DIR, GRAFANA_DASHBOARD_PATH, GRAFANA_DASHBOARD_PROVIDER_FILE, GRAFANA_DATASOURCE_FILE, REGENERATE_OPS_COMMAND, RULE_FILES, renderArtifacts } from '../../src/ops/generate';
 import { DEFAULT_PROMETHEUS_CONFIG } from '../../src/ops/prometheus-config';
+import { staleArtifacts } from '../helpers/artifacts';
 import { catalogueSeries, nameProblems, references } from './rules-promql';
 
 const ROOT = join(__dirname, '..', '..');
@@ -123,13 +124,7 @@ describe('grafana/ artifacts', () => {
     const files = [...rendered.keys()].filter((path) => path.startsWith('grafana/'));
     const onDisk = readdirSync(join(ROOT, DASHBOARD_DIR)).map((f) => `${DASHBOARD_DIR}/${f}`);
     expect(onDisk.sort(), 'a dashboard file that is not generated').toEqual(files.filter((f) => f.startsWith(DASHBOARD_DIR)).sort());
-    const stale = files.filter((path) => {
-      try {
-        return read(path) !== rendered.get(path);
-      } catch {
-        return true;
-      }
-    });
+    const stale = staleArtifacts(rendered, files);
     expect(stale, `out of date with the catalogue/src/ops; regenerate: ${REGENERATE_OPS_COMMAND}`).toEqual([]);
   });
 

@@ -16,6 +16,7 @@ import { PROMETHEUS_CONFIG_FILE, REGENERATE_OPS_COMMAND, RULE_FILES, RULE_TEST_F
 import { alertGroups, recordingRuleGroups } from '../../src/ops/rules';
 import { alertTestSpecs, alertTestsYaml, recordingTestsYaml } from '../../src/ops/rule-tests';
 import { toYaml } from '../../src/ops/yaml';
+import { staleArtifacts } from '../helpers/artifacts';
 import { catalogueSeries, nameProblems, references, type KnownNames } from './rules-promql';
 
 const ROOT = join(__dirname, '..', '..');
@@ -80,13 +81,7 @@ describe('prometheus/ artifacts', () => {
     const files = [...rendered.keys()].filter((path) => path.startsWith('prometheus/'));
     expect(files.sort()).toEqual([PROMETHEUS_CONFIG_FILE, RULE_FILES.alerts, RULE_FILES.recording, RULE_TEST_FILES.alerts, RULE_TEST_FILES.recording].sort());
     if (process.env.UPDATE_OPS === '1') for (const path of files) writeFileSync(join(ROOT, path), rendered.get(path)!);
-    const stale = files.filter((path) => {
-      try {
-        return read(path) !== rendered.get(path);
-      } catch {
-        return true;
-      }
-    });
+    const stale = staleArtifacts(rendered, files);
     expect(stale, `out of date with the catalogue/src/ops; regenerate: ${REGENERATE_OPS_COMMAND}`).toEqual([]);
   });
 
