@@ -83,7 +83,9 @@ api.listen(envNumber('DEMO_HTTP_PORT', 0), '127.0.0.1', async () => {
   console.log(
     metricsPort !== undefined
       ? `metrics: http://${kit?.config.prometheus.host ?? '127.0.0.1'}:${metricsPort}/metrics`
-      : 'metrics: embedded endpoint is off (start under --require otel-workspace-metrics/register with OTEL_METRICS_EXPORTER including prometheus)',
+      : kit?.config.exporters.includes('otlp')
+        ? `metrics: sent over OTLP (${kit.config.otlp.protocol}) every ${kit.config.exportIntervalMillis} ms; no embedded endpoint`
+        : 'metrics: off (run under --require otel-workspace-metrics/register, with OTEL_METRICS_EXPORTER=prometheus and/or otlp)',
   );
 
   const recorder = setInterval(tick, 1000 / RATE);

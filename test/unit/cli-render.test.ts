@@ -94,3 +94,18 @@ describe('otel-workspace-metrics render', () => {
     expect(allowlistInFile("X=1\nMETRICS_WORKSPACE_ALLOWLIST='a, b'\n")).toEqual({ raw: ['a', 'b'], fromVariable: true });
   });
 });
+
+describe('the committed collector allowlist', () => {
+  it('otel-collector/demo.env is in sync with the demo policy (src/demo/demo.env)', async () => {
+    const root = join(__dirname, '..', '..');
+    const demoEnv = readFileSync(join(root, 'src', 'demo', 'demo.env'), 'utf8');
+    const allowlist = /^METRICS_WORKSPACE_ALLOWLIST=(.*)$/m.exec(demoEnv)?.[1];
+    expect(allowlist).toBeTruthy();
+    const result = await cli(['render', '--check', join(root, 'otel-collector', 'demo.env')], { METRICS_WORKSPACE_ALLOWLIST: allowlist! });
+    expect(result.stderr + result.stdout).toContain('in sync');
+    expect(result.code).toBe(0);
+    // And the check can fail: one more workspace in the policy is a drift.
+    const drifted = await cli(['render', '--check', join(root, 'otel-collector', 'demo.env')], { METRICS_WORKSPACE_ALLOWLIST: `${allowlist},ws-999` });
+    expect(drifted.code).toBe(1);
+  });
+});
