@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the real parts the test suite runs are on this machine:
-# Prometheus + promtool and PostgreSQL (Debian packages), and the custom
+# Prometheus + promtool, PostgreSQL and openssl (Debian packages), and the custom
 # OpenTelemetry Collector (built from otel-collector/manifest.yaml, cached
 # outside the repo). Installs what is missing when run as root; otherwise
 # prints the command to run and fails. Never skips: tests need all of them.
@@ -20,6 +20,8 @@ pg_bindir() {
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 pg_bindir >/dev/null || missing+=(postgresql)
+# The security tests generate a throwaway CA and server certificate with openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

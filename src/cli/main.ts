@@ -34,7 +34,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     io.stdout(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
+  // Own properties only: `constructor` or `__proto__` are not commands.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     io.stderr(`otel-workspace-metrics: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
     return EXIT.usage;

@@ -24,7 +24,8 @@ function unescapeLabel(value: string): string {
 }
 
 function parseLabels(text: string, line: string): Record<string, string> {
-  const labels: Record<string, string> = {};
+  // No prototype: a label named `__proto__` or `constructor` is data like any other.
+  const labels: Record<string, string> = Object.create(null) as Record<string, string>;
   const pattern = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/gy;
   let consumed = 0;
   let match: RegExpExecArray | null;

@@ -109,3 +109,13 @@ describe('the committed collector allowlist', () => {
     expect(drifted.code).toBe(1);
   });
 });
+
+describe('command dispatch', () => {
+  it('treats prototype names as unknown commands, not as a crash', async () => {
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      const result = await cli([name]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('unknown command');
+    }
+  });
+});
