@@ -15,6 +15,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from './canonical';
 import type { WorkspacePolicy } from './workspace-policy';
 import { logError, logInfo, warnRateLimited } from '../log';
+import { withDeadline } from '../deadline';
 
 /**
  * A pluggable allowlist source. Implement `load`; the kit calls it at start,
@@ -365,7 +366,7 @@ export class DynamicAllowlist {
       do {
         state.again = false;
         try {
-          const loaded = await this.withTimeout(state.source.load());
+          const loaded = await withDeadline(state.source.load(), this.loadTimeoutMillis);
           if (this.stopped) return;
           this.accept(state, loaded);
         } catch (error) {
@@ -379,23 +380,6 @@ export class DynamicAllowlist {
       state.loading = undefined;
     });
     return state.loading;
-  }
-
-  private withTimeout<T>(work: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${this.loadTimeoutMillis} ms`)), this.loadTimeoutMillis);
-      timer.unref();
-      Promise.resolve(work).then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
   }
 
   private accept(state: SourceState, loaded: readonly unknown[]): void {

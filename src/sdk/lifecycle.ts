@@ -6,22 +6,11 @@
  */
 import type { Kit } from './start';
 import { flushOnExit } from './exit-flush';
+import { withDeadline } from '../deadline';
 
-function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    work.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
+/** Bounded, and never rejecting: a slow or failing export must not hold up or break the exit. */
+function settleWithin(work: Promise<void>, ms: number): Promise<void> {
+  return withDeadline(work, ms).catch(() => undefined);
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -31,7 +20,7 @@ export function installShutdownHooks(kit: Kit): void {
   let shuttingDown: Promise<void> | undefined;
   let shutDown = false;
   const shutdownOnce = (): Promise<void> =>
-    (shuttingDown ??= withTimeout(kit.shutdown(), budget).then(() => {
+    (shuttingDown ??= settleWithin(kit.shutdown(), budget).then(() => {
       shutDown = true;
     }));
 
@@ -40,7 +29,7 @@ export function installShutdownHooks(kit: Kit): void {
       const appListens = process.listenerCount(signal) > 1;
       if (appListens) {
         // The app owns shutdown; export what we have now and keep recording until it exits.
-        void withTimeout(kit.forceFlush(), budget);
+        void settleWithin(kit.forceFlush(), budget);
         return;
       }
       void shutdownOnce().finally(() => {
