@@ -136,6 +136,7 @@ func newProcessor(cfg *Config, set component.TelemetrySettings, lookupEnv func(s
 
 func (p *workspacePolicyProcessor) start(context.Context, component.Host) error {
 	p.reload()
+	p.settle()
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.done = make(chan struct{})
@@ -225,6 +226,14 @@ func (p *workspacePolicyProcessor) apply() {
 		}
 	}
 	p.logger.Info("workspace allowlist reloaded", zap.Int("entries", next.Len()), zap.Int("added", added), zap.Int("removed", removed))
+}
+
+// settle forgets the previous generation: the list loaded at start is not a
+// change (no datapoint was attributed by the one before it).
+func (p *workspacePolicyProcessor) settle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.view.Store(&view{current: p.view.Load().current})
 }
 
 // expire drops state not seen for max_stale, and the previous generation max_stale after a change.
