@@ -2,7 +2,6 @@ package workspacepolicyprocessor // import "github.com/otel-workspace-metrics/ot
 
 import (
 	"math"
-	"slices"
 	"sort"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -105,30 +104,32 @@ func addHistogram(dst, src pmetric.HistogramDataPoint, sign int64) {
 			dst.SetMax(src.Max())
 		}
 	}
-	dBounds, sBounds := dst.ExplicitBounds().AsRaw(), src.ExplicitBounds().AsRaw()
-	dCounts, sCounts := dst.BucketCounts().AsRaw(), src.BucketCounts().AsRaw()
-	if len(sCounts) == 0 {
+	dBuckets, sBuckets := dst.BucketCounts(), src.BucketCounts()
+	if sBuckets.Len() == 0 {
 		return
 	}
-	if len(dCounts) == 0 && dst.Count() == src.Count() && sign > 0 {
+	if dBuckets.Len() == 0 && dst.Count() == src.Count() && sign > 0 {
 		// dst had no buckets (a count-only point): take src's
-		dst.ExplicitBounds().FromRaw(sBounds)
-		dst.BucketCounts().FromRaw(sCounts)
+		src.ExplicitBounds().CopyTo(dst.ExplicitBounds())
+		sBuckets.CopyTo(dBuckets)
 		return
 	}
-	if !slices.Equal(dBounds, sBounds) {
-		coarse := commonBounds(dBounds, sBounds)
-		dCounts = rebucket(dCounts, dBounds, coarse)
-		sCounts = rebucket(sCounts, sBounds, coarse)
-		dst.ExplicitBounds().FromRaw(coarse)
-	}
-	if len(dCounts) != len(sCounts) {
+	if dst.ExplicitBounds().Equal(src.ExplicitBounds()) && dBuckets.Len() == sBuckets.Len() {
+		// the common case, in place without allocating
+		for i := 0; i < dBuckets.Len(); i++ {
+			dBuckets.SetAt(i, addCount(dBuckets.At(i), sBuckets.At(i), sign))
+		}
 		return
 	}
+	dBounds, sBounds := dst.ExplicitBounds().AsRaw(), src.ExplicitBounds().AsRaw()
+	coarse := commonBounds(dBounds, sBounds)
+	dCounts := rebucket(dBuckets.AsRaw(), dBounds, coarse)
+	sCounts := rebucket(sBuckets.AsRaw(), sBounds, coarse)
 	for i := range dCounts {
 		dCounts[i] = addCount(dCounts[i], sCounts[i], sign)
 	}
-	dst.BucketCounts().FromRaw(dCounts)
+	dst.ExplicitBounds().FromRaw(coarse)
+	dBuckets.FromRaw(dCounts)
 }
 
 func mergeHistogram(dst, src pmetric.HistogramDataPoint) {

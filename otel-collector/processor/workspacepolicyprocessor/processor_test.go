@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -412,4 +413,10 @@ func TestSeriesStartedAfterTheChangeNeedNoState(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string][3]int64{"beta": {3, 200, 150}}, sums(t, out))
 	assert.Empty(t, p.state.movers)
+}
+
+func componentTelemetry(tb testing.TB) component.TelemetrySettings {
+	tel := componenttest.NewTelemetry()
+	tb.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	return tel.NewTelemetrySettings()
 }
