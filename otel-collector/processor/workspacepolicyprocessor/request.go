@@ -110,6 +110,8 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], cumulative 
 	var metricKey uint64
 	if track {
 		metricKey = r.metricKey()
+		// without a recent change, only metrics holding state need the per-datapoint work
+		track = r.view.previous != nil || r.p.state.has(metricKey)
 	}
 	changed, hasLabel := false, false
 	for i := 0; i < n; i++ {
@@ -209,7 +211,8 @@ func trackPoint[D point](r *request, k kind[D], dp D, metricKey, rawKey uint64, 
 	addCarry(r, k, metricKey, snapshot, before)
 	offset := k.newPoint()
 	k.copyTo(snapshot, offset)
-	st.movers[rawKey] = &mover{target: out, offset: offset, lastSeen: r.now}
+	st.movers[rawKey] = &mover{metric: metricKey, target: out, offset: offset, lastSeen: r.now}
+	st.moversOf[metricKey]++
 	k.add(dp, offset, -1)
 	return true
 }

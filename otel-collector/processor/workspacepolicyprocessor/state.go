@@ -19,6 +19,7 @@ import (
 // Nothing else is kept: series whose target never changed have no state.
 
 type mover struct {
+	metric   uint64
 	target   string
 	offset   any // a standalone datapoint of the metric's type
 	lastSeen time.Time
@@ -34,10 +35,17 @@ type state struct {
 	// carries per metric identity (resource, scope, metric name), then per output attributes
 	carries map[uint64]map[uint64]*carry
 	carried int
+	// movers per metric identity: metrics without any skip the per-datapoint work
+	moversOf map[uint64]int
 }
 
 func newState() *state {
-	return &state{movers: map[uint64]*mover{}, carries: map[uint64]map[uint64]*carry{}}
+	return &state{movers: map[uint64]*mover{}, carries: map[uint64]map[uint64]*carry{}, moversOf: map[uint64]int{}}
+}
+
+// has reports whether a metric has movers or carries.
+func (s *state) has(metric uint64) bool {
+	return s.moversOf[metric] > 0 || len(s.carries[metric]) > 0
 }
 
 // expire drops movers and carries not seen since before; returns the state size left.
@@ -45,6 +53,9 @@ func (s *state) expire(before time.Time) int {
 	for k, m := range s.movers {
 		if m.lastSeen.Before(before) {
 			delete(s.movers, k)
+			if s.moversOf[m.metric]--; s.moversOf[m.metric] <= 0 {
+				delete(s.moversOf, m.metric)
+			}
 		}
 	}
 	for mk, cs := range s.carries {
