@@ -438,8 +438,8 @@ describe('allowlist ws-1,ws-2', () => {
     const total = (name: string, match: Record<string, string>) => values(telemetry, name, match).reduce((a, b) => a + b, 0);
     expect(total('otelcol_receiver_accepted_metric_points', { receiver: 'otlp', transport: 'http' })).toBeGreaterThan(0);
     expect(total('otelcol_processor_incoming_items', { processor: 'workspacepolicy' })).toBeGreaterThan(0);
-    expect(total('otelcol_workspacepolicy_datapoints_folded_total', {})).toBeGreaterThan(0);
-    expect(total('otelcol_workspacepolicy_datapoints_merged_total', {})).toBeGreaterThan(0);
+    expect(total('otelcol_workspacepolicy_datapoints_folded', {})).toBeGreaterThan(0);
+    expect(total('otelcol_workspacepolicy_datapoints_merged', {})).toBeGreaterThan(0);
     expect(total('otelcol_workspacepolicy_allowlist_size', {})).toBe(2);
     expect(total('otelcol_exporter_sent_metric_points', { exporter: 'prometheus' })).toBeGreaterThan(0);
     expect(total('otelcol_receiver_refused_metric_points', { receiver: 'otlp' })).toBe(0);

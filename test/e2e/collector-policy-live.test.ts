@@ -51,7 +51,7 @@ describe('workspacepolicy processor: live allowlist file, two raw instances', ()
 
       writeAtomically(file, 'ws-alpha\nws-beta\n');
       const changed = Date.now();
-      await waitFor(async () => (await prometheus.query('jobs_processed_total{workspace_id="ws-beta"}')).length === 2 || undefined, 15_000, 'ws-beta from both instances');
+      await waitFor(async () => (await prometheus.query('count by (instance) (jobs_processed_total{workspace_id="ws-beta"})')).length === 2 || undefined, 15_000, 'ws-beta from both instances');
       const seconds = (Date.now() - changed) / 1000;
       expect(seconds).toBeLessThan(10);
       await sleep(4_000);
@@ -82,10 +82,14 @@ describe('workspacepolicy processor: live allowlist file, two raw instances', ()
       expect(beta).toBeLessThan(recorded / 3);
 
       const telemetry = await httpText(collector.telemetryUrl);
-      expect(telemetry).toMatch(/otelcol_workspacepolicy_allowlist_size\{[^}]*\} 2\n/);
-      expect(telemetry).toMatch(/otelcol_workspacepolicy_allowlist_reloads(_total)?\{[^}]*\} 2\n/);
-      expect(telemetry).toMatch(/otelcol_workspacepolicy_tracked_series\{[^}]*\} 8\n/); // ws-beta × {ok, error} × 2 instances × (counter, histogram)
-      expect(telemetry).toMatch(/otelcol_workspacepolicy_datapoints_folded(_total)?\{[^}]*\} [1-9]/);
+      // the collector's own telemetry (no type suffix, see config.yaml)
+      expect(telemetry).toMatch(/^otelcol_workspacepolicy_allowlist_size(\{[^}]*\})? 2$/m);
+      expect(telemetry).toMatch(/^otelcol_workspacepolicy_allowlist_reloads(\{[^}]*\})? 2$/m);
+      expect(telemetry).not.toMatch(/^otelcol_workspacepolicy_allowlist_reload_errors(\{[^}]*\})? [1-9]/m);
+      // ws-beta × {ok, error} × 2 instances × (counter, histogram); __other__ holds their carries
+      expect(telemetry).toMatch(/^otelcol_workspacepolicy_tracked_series(\{[^}]*\})? 8$/m);
+      expect(telemetry).toMatch(/^otelcol_workspacepolicy_carried_series(\{[^}]*\})? 8$/m);
+      expect(telemetry).toMatch(/^otelcol_workspacepolicy_datapoints_folded(\{[^}]*\})? [1-9]/m);
       expect(collector.logs()).toContain('workspace allowlist reloaded');
       console.log(`policy-live: ws-beta appeared ${seconds.toFixed(1)} s after the file changed; recorded=${recorded}; resets 0`);
     } finally {
