@@ -13,7 +13,7 @@
  *   known size and is not recorded.
  * So a size histogram's `_count` can be lower than the duration's.
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { HTTP_ATTRIBUTES } from './http';
 
 /** Bytes, ×4 from 256 B to 64 MiB, with 0 for empty bodies. */

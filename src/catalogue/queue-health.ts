@@ -5,7 +5,7 @@
  * these observable gauges report its last successful snapshot, and nothing at
  * all while the database cannot be read (never a stale value).
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 
 export const queueDepth: MetricDeclaration = {
   name: 'queue.depth',

@@ -3,10 +3,10 @@
  * why they were refreshed (seed 003's reasons are `proactive`, `api_forced`
  * and `browser_error`; any bounded reason is accepted).
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
 import { CurrentValues, defineObserver } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, required } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required } from '../record/validate';
 
 /** Sessions last seconds to a day. */
 export const SESSION_DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -53,7 +53,7 @@ export interface SessionRefresh {
   reason: (typeof SESSION_REFRESH_REASONS)[number] | (string & {});
 }
 
-const reasons = new BoundedLabel(50);
+const reasons = new LabelCap(50);
 const active = new CurrentValues(sessionActive);
 
 export const setActiveSessions = defineRecorder<ActiveSessions>('setActiveSessions', (input) => {

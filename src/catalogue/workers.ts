@@ -6,10 +6,10 @@
  * identified by the resource (`service.instance.id` on `target_info`).
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter } from '../record/instruments';
 import { CurrentValues, defineObserver } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, required } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required } from '../record/validate';
 
 export const workerActive: MetricDeclaration = {
   name: 'worker.active',
@@ -53,8 +53,8 @@ export interface WorkerRestart extends WorkerPool {
   reason: string;
 }
 
-const pools = new BoundedLabel(100);
-const reasons = new BoundedLabel(50);
+const pools = new LabelCap(100);
+const reasons = new LabelCap(50);
 
 function poolAttributes(input: Record<string, unknown>): Attributes {
   return { worker: required(pools.value(input.worker), 'worker is missing') };

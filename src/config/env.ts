@@ -3,7 +3,7 @@
  * found; the caller logs each problem as one line. Every bad value names its
  * variable and the fallback taken, and never stops the host application.
  */
-import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from '../policy/canonical';
+import { ALLOWLIST_ENTRY_SHAPE, DEFAULT_WORKSPACE_LABEL, canonicalAllowlistEntry } from '../model/canonical';
 
 export type ExporterKind = 'prometheus' | 'otlp';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
@@ -49,7 +49,7 @@ export const DEFAULT_CONFIG: KitConfig = {
   exportTimeoutMillis: 30_000,
   workspace: {
     enabled: false,
-    labelName: 'workspace_id',
+    labelName: DEFAULT_WORKSPACE_LABEL,
     allowlist: [],
     allowlistFile: undefined,
     allowlistPollMillis: 30_000,

@@ -15,7 +15,7 @@ import { freePort, httpText, spawnTracked } from '../helpers/processes';
 import { RUNS_TABLE, startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { parseExposition } from '../../src/exposition/parse';
 import { resetLogWindows, setLogSink } from '../../src/log';
-import { prometheusName } from '../../src/catalogue/types';
+import { prometheusName } from '../../src/model/types';
 import { QUEUE_HEALTH_GAUGES, QUEUE_HEALTH_METRICS, queueHealthCollectorErrors } from '../../src/catalogue/queue-health';
 import { startQueueHealthCollector, type QueueHealthCollector } from '../../src/postgres/queue-health';
 import { DEFAULT_QUEUE_TABLE, queueHealthStatements } from '../../src/postgres/sql';

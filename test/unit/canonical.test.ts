@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalWorkspaceId, OVERFLOW_VALUE, WorkspacePolicy, isSampled } from '../../src/index';
+import { canonicalWorkspaceId, OVERFLOW_VALUE, WorkspacePolicy, isSampled } from '../../src/exports/policy';
 
 describe('canonicalWorkspaceId', () => {
   it.each([

@@ -8,22 +8,8 @@ import { join } from 'node:path';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelValues, startInMemory, total, type InMemoryKit } from '../helpers/in-memory';
-import {
-  BoundedLabel,
-  catalogue,
-  counter,
-  declareMetrics,
-  defineRecorder,
-  histogram,
-  nonNegative,
-  registerObservation,
-  required,
-  status,
-  timeAsync,
-  withWorkspace,
-  type MetricDeclaration,
-  type Status,
-} from '../../src/index';
+import { BoundedLabel, counter, declareMetrics, defineRecorder, histogram, nonNegative, registerObservation, required, status, timeAsync, withWorkspace, type MetricDeclaration, type Status } from '../../src/index';
+import { catalogue } from '../../src/exports/catalogue';
 
 // ---- the example from docs/CUSTOM-METRICS.md, verbatim apart from imports ----
 const invoiceRenders: MetricDeclaration = {

@@ -6,9 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_METRICS, prometheusNames } from '../../src/index';
+import { BUILTIN_METRICS, prometheusNames } from '../../src/exports/catalogue';
 import { REGENERATE_COMMAND, renderCatalogueMarkdown, renderCatalogueTable } from '../../src/cli/catalogue-doc';
-import type { MetricDeclaration } from '../../src/catalogue/types';
+import type { MetricDeclaration } from '../../src/model/types';
 
 const DOC = join(__dirname, '../../docs/CATALOGUE.md');
 

@@ -8,51 +8,15 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpText } from '../helpers/processes';
 import { parseExposition, type Family, type Sample } from '../../src/exposition/parse';
-import {
-  BUILTIN_METRICS,
-  prometheusName,
-  prometheusNames,
-  prometheusType,
-  start,
-  type Kit,
-  type MetricDeclaration,
-  // workflows
-  recordWorkflowExecution,
-  recordWorkflowStep,
-  // workers
-  setActiveWorkers,
-  observeActiveWorkers,
-  setWorkerHealth,
-  observeWorkerHealth,
-  recordWorkerRestart,
-  // cache
-  recordCacheOperation,
-  setCacheSize,
-  observeCacheSize,
-  recordCacheEviction,
-  // resilience
-  setCircuitBreakerState,
-  observeCircuitBreakerState,
-  recordCircuitBreakerTransition,
-  recordRetryAttempt,
-  recordRetrySuccess,
-  setDeadLetterQueueSize,
-  observeDeadLetterQueueSize,
-  recordDeadLetterReplay,
-  recordRateLimiterDelay,
-  // sessions
-  setActiveSessions,
-  recordSessionDuration,
-  recordSessionRefresh,
-  // database
-  recordDatabaseOperation,
-  // messaging
-  recordBusMessage,
-  recordBusMessageProcessing,
-  setBusQueueDepth,
-  observeBusQueueDepth,
-  DURATION_BUCKETS_SECONDS,
-} from '../../src/index';
+import { start, type Kit, type MetricDeclaration, // workflows
+  recordWorkflowExecution, recordWorkflowStep, // workers
+  setActiveWorkers, observeActiveWorkers, setWorkerHealth, observeWorkerHealth, recordWorkerRestart, // cache
+  recordCacheOperation, setCacheSize, observeCacheSize, recordCacheEviction, // resilience
+  setCircuitBreakerState, observeCircuitBreakerState, recordCircuitBreakerTransition, recordRetryAttempt, recordRetrySuccess, setDeadLetterQueueSize, observeDeadLetterQueueSize, recordDeadLetterReplay, recordRateLimiterDelay, // sessions
+  setActiveSessions, recordSessionDuration, recordSessionRefresh, // database
+  recordDatabaseOperation, // messaging
+  recordBusMessage, recordBusMessageProcessing, setBusQueueDepth, observeBusQueueDepth, DURATION_BUCKETS_SECONDS } from '../../src/index';
+import { BUILTIN_METRICS, prometheusName, prometheusNames, prometheusType } from '../../src/exports/catalogue';
 import { WORKFLOW_METRICS } from '../../src/catalogue/workflows';
 import { WORKER_METRICS } from '../../src/catalogue/workers';
 import { CACHE_METRICS } from '../../src/catalogue/cache';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, readConfig } from '../../src/index';
+import { CONFIG_VARIABLES, readConfig } from '../../src/exports/config';
 import { DEFAULT_CONFIG } from '../../src/config/env';
 
 describe('readConfig', () => {

@@ -16,18 +16,8 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import {
-  BUILTIN_METRICS,
-  activeKit,
-  counter,
-  declareMetrics,
-  histogram,
-  recordActionExecution,
-  recordQueueJob,
-  start,
-  type Kit,
-  type MetricDeclaration,
-} from '../../src/index';
+import { activeKit, counter, declareMetrics, histogram, recordActionExecution, recordQueueJob, start, type Kit, type MetricDeclaration } from '../../src/index';
+import { BUILTIN_METRICS } from '../../src/exports/catalogue';
 import { parseExposition } from '../../src/exposition/parse';
 import { FastCounter, FastHistogram } from '../../src/fast/index';
 import { freePort } from '../helpers/processes';

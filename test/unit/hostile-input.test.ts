@@ -8,18 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  BoundedLabel,
-  STATUSES,
-  WorkspacePolicy,
-  canonicalWorkspacePath,
-  recordActionExecution,
-  recordQueueJob,
-  status,
-  HIERARCHICAL_WORKSPACE_PATTERN,
-  WORKSPACE_LABEL_VALUE_PATTERN,
-  type Kit,
-} from '../../src/index';
+import { BoundedLabel, STATUSES, recordActionExecution, recordQueueJob, status, type Kit } from '../../src/index';
+import { WorkspacePolicy, canonicalWorkspacePath, HIERARCHICAL_WORKSPACE_PATTERN, WORKSPACE_LABEL_VALUE_PATTERN } from '../../src/exports/policy';
 import { startInMemory } from '../helpers/in-memory';
 
 const FREE_FORM = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,127}$/;

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CANONICAL_WORKSPACE_PATTERN,
-  HIERARCHICAL_WORKSPACE_PATTERN,
-  OVERFLOW_VALUE,
-  WORKSPACE_LABEL_VALUE_PATTERN,
-  WorkspacePolicy,
-  canonicalAllowlistEntry,
-  canonicalWorkspaceId,
-  canonicalWorkspacePath,
-  isSampled,
-} from '../../src/index';
+import { CANONICAL_WORKSPACE_PATTERN, HIERARCHICAL_WORKSPACE_PATTERN, OVERFLOW_VALUE, WORKSPACE_LABEL_VALUE_PATTERN, WorkspacePolicy, canonicalAllowlistEntry, canonicalWorkspaceId, canonicalWorkspacePath, isSampled } from '../../src/exports/policy';
 
 describe('canonicalWorkspacePath', () => {
   it.each([

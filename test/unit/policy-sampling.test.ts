@@ -5,7 +5,7 @@
  * `set(datapoint.attributes["h"], Murmur3Hash(datapoint.attributes["workspace_id"]))`.
  */
 import { describe, expect, it } from 'vitest';
-import { WorkspacePolicy, isSampled, sampleHash, sampleThreshold, sampleThresholdHex } from '../../src/index';
+import { WorkspacePolicy, isSampled, sampleHash, sampleThreshold, sampleThresholdHex } from '../../src/exports/policy';
 import { murmur3x86_32 } from '../../src/policy/workspace-policy';
 
 describe('sampling hash', () => {

@@ -2,14 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DynamicAllowlist,
-  WorkspacePolicy,
-  fileAllowlistSource,
-  splitAllowlistText,
-  staticAllowlistSource,
-  type AllowlistSource,
-} from '../../src/index';
+import { DynamicAllowlist, WorkspacePolicy, fileAllowlistSource, splitAllowlistText, staticAllowlistSource, type AllowlistSource } from '../../src/exports/policy';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { waitFor } from '../helpers/processes';
 

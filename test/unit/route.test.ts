@@ -4,7 +4,7 @@
  * become placeholders; static words and versions stay.
  */
 import { describe, expect, it } from 'vitest';
-import { normalizeMethod, normalizePath, routeLabel } from '../../src/index';
+import { normalizeMethod, normalizePath, routeLabel } from '../../src/exports/policy';
 
 const CORPUS: [string, string][] = [
   ['/', '/'],

@@ -9,7 +9,7 @@
  * instead of being misread as a metric.
  */
 import { BUILTIN_METRICS } from '../../src/catalogue/index';
-import { prometheusName, prometheusType, type MetricDeclaration } from '../../src/catalogue/types';
+import { prometheusName, prometheusType, type MetricDeclaration } from '../../src/model/types';
 
 const FUNCTIONS = new Set([
   // aggregations

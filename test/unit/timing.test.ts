@@ -2,18 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startInMemory, total, type InMemoryKit } from '../helpers/in-memory';
 import { resetLogWindows } from '../../src/log';
-import {
-  recordActionExecution,
-  recordDatabaseOperation,
-  recordRateLimiterDelay,
-  recordSessionDuration,
-  setLogSink,
-  startTimer,
-  statusOfError,
-  timeAsync,
-  type ActionExecution,
-  type DatabaseOperation,
-} from '../../src/index';
+import { recordActionExecution, recordDatabaseOperation, recordRateLimiterDelay, recordSessionDuration, setLogSink, startTimer, statusOfError, timeAsync, type ActionExecution, type DatabaseOperation } from '../../src/index';
 
 let memory: InMemoryKit;
 let lines: string[] = [];

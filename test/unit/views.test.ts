@@ -6,16 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { metrics } from '@opentelemetry/api';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import {
-  BUILTIN_METRICS,
-  OVERFLOW_VALUE,
-  actionDuration,
-  actionExecutions,
-  activeKit,
-  recordActionExecution,
-  recordQueueJob,
-  streamName,
-} from '../../src/index';
+import { activeKit, recordActionExecution, recordQueueJob } from '../../src/index';
+import { BUILTIN_METRICS, actionDuration, actionExecutions, streamName } from '../../src/exports/catalogue';
+import { OVERFLOW_VALUE } from '../../src/exports/policy';
 import { labelValues, startInMemory, total } from '../helpers/in-memory';
 
 const HOSTILE = ['a",x="1', 'quote"', 'back\\slash', 'new\nline', 'x'.repeat(10_000), '\u202Eacme', 'аcme', 'nul\u0000', '', ' ', 42, null, undefined, {}, ['acme'], 'ACME '];

@@ -10,9 +10,9 @@
  *     intervalMillis: 60_000,
  *   })
  */
-import type { AllowlistSource } from './allowlist-sources';
+import type { AllowlistSource } from '../policy/allowlist-sources';
 import { warnRateLimited } from '../log';
-import { openOwnedPgPool, type OwnedPgPool } from '../postgres/pool';
+import { openOwnedPgPool, type OwnedPgPool } from './pool';
 
 /** What the source needs of a pool: `pg.Pool`, `pg.Client` or anything with the same `query`. */
 export interface PgQueryable {

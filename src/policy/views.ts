@@ -10,7 +10,7 @@ import {
   prometheusName,
   streamName,
   type MetricDeclaration,
-} from '../catalogue/types';
+} from '../model/types';
 import { keyAllowlistProcessor, workspaceStreamProcessor } from '../policy/attributes-processors';
 import type { WorkspacePolicy } from '../policy/workspace-policy';
 

@@ -15,6 +15,9 @@
 
 export const OVERFLOW_VALUE = '__other__';
 
+/** The workspace label's name unless METRICS_WORKSPACE_LABEL says otherwise. */
+export const DEFAULT_WORKSPACE_LABEL = 'workspace_id';
+
 /** One part: kept in one place, the collector config and docs are tested against it. */
 export const CANONICAL_WORKSPACE_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
 const PART = '[a-z0-9][a-z0-9._-]{0,63}';
