@@ -1,5 +1,5 @@
 /**
- * Queue & lease health (seed 004) against a real PostgreSQL: exact values for
+ * Queue & lease health against a real PostgreSQL: exact values for
  * a seeded queue, scraped from the kit's embedded Prometheus endpoint (the
  * production path, and the only reader, so each scrape shows exactly what the
  * gauges observed at that collection); then the failures: database killed

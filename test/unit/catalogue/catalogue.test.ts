@@ -1,5 +1,5 @@
 /**
- * The seed families on the EMBEDDED endpoint: every declaration is pinned
+ * The built-in families on the EMBEDDED endpoint: every declaration is pinned
  * (Prometheus names, type, unit, labels, buckets), then recorded through its
  * typed helper and checked on /metrics, driven by the declarations: a renamed
  * metric, a changed label or bucket layout fails here.
@@ -8,14 +8,47 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpText } from '../../helpers/processes';
 import { parseExposition, type Family, type Sample } from '../../../src/exposition/parse';
-import { start, type Kit, type MetricDeclaration, // workflows
-  recordWorkflowExecution, recordWorkflowStep, // workers
-  setActiveWorkers, observeActiveWorkers, setWorkerHealth, observeWorkerHealth, recordWorkerRestart, // cache
-  recordCacheOperation, setCacheSize, observeCacheSize, recordCacheEviction, // resilience
-  setCircuitBreakerState, observeCircuitBreakerState, recordCircuitBreakerTransition, recordRetryAttempt, recordRetrySuccess, setDeadLetterQueueSize, observeDeadLetterQueueSize, recordDeadLetterReplay, recordRateLimiterDelay, // sessions
-  setActiveSessions, recordSessionDuration, recordSessionRefresh, // database
-  recordDatabaseOperation, // messaging
-  recordBusMessage, recordBusMessageProcessing, setBusQueueDepth, observeBusQueueDepth, DURATION_BUCKETS_SECONDS } from '../../../src/index';
+import {
+  start,
+  type Kit,
+  type MetricDeclaration,
+  // workflows
+  recordWorkflowExecution,
+  recordWorkflowStep,
+  // workers
+  setActiveWorkers,
+  observeActiveWorkers,
+  setWorkerHealth,
+  observeWorkerHealth,
+  recordWorkerRestart,
+  // cache
+  recordCacheOperation,
+  setCacheSize,
+  observeCacheSize,
+  recordCacheEviction,
+  // resilience
+  setCircuitBreakerState,
+  observeCircuitBreakerState,
+  recordCircuitBreakerTransition,
+  recordRetryAttempt,
+  recordRetrySuccess,
+  setDeadLetterQueueSize,
+  observeDeadLetterQueueSize,
+  recordDeadLetterReplay,
+  recordRateLimiterDelay,
+  // sessions
+  setActiveSessions,
+  recordSessionDuration,
+  recordSessionRefresh,
+  // database
+  recordDatabaseOperation,
+  // messaging
+  recordBusMessage,
+  recordBusMessageProcessing,
+  setBusQueueDepth,
+  observeBusQueueDepth,
+  DURATION_BUCKETS_SECONDS,
+} from '../../../src/index';
 import { BUILTIN_METRICS, prometheusName, prometheusNames, prometheusType } from '../../../src/exports/catalogue';
 import { WORKFLOW_METRICS } from '../../../src/catalogue/workflows';
 import { WORKER_METRICS } from '../../../src/catalogue/workers';
@@ -219,7 +252,7 @@ afterAll(async () => {
 });
 
 describe('declarations are pinned', () => {
-  it('every seed family is in the built-in catalogue, once', () => {
+  it('every family is in the built-in catalogue, once', () => {
     for (const decl of DECLS) expect(BUILTIN_METRICS.filter((d) => d.name === decl.name)).toEqual([decl]);
     const names = BUILTIN_METRICS.map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
@@ -365,7 +398,7 @@ describe('recorded values', () => {
     expect(value('rate_limiter_delay_seconds_bucket', { limiter: 'ancestry-api', le: '+Inf' })).toBe(4);
   });
 
-  it('sessions: active, duration, the seed refresh reasons', () => {
+  it('sessions: active, duration, the documented refresh reasons', () => {
     expect(value('session_active', {})).toBe(4);
     expect(value('session_duration_seconds_sum', {})).toBe(1800);
     for (const reason of ['proactive', 'api_forced', 'browser_error']) expect(value('session_refreshes_total', { reason })).toBe(1);

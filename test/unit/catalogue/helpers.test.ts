@@ -1,5 +1,5 @@
 /**
- * The seed families' typed helpers: bad input is refused with a rate-limited
+ * The built-in families' typed helpers: bad input is refused with a rate-limited
  * warning that names the helper and field (never the value), nothing throws,
  * free-form labels stay bounded, and the set/observe gauge styles behave.
  */
@@ -201,7 +201,7 @@ describe('gauges: set and observe', () => {
   });
 });
 
-describe('workspace stream on the seed families', () => {
+describe('workspace stream on the built-in families', () => {
   it('workflow steps keep only declared keys in the baseline and fold unlisted ids', async () => {
     api.recordWorkflowStep({ workflow: 'ws', stepType: 'http', status: 'ok', durationSeconds: 1, workspaceId: 'acme' });
     api.recordWorkflowStep({ workflow: 'ws', stepType: 'http', status: 'ok', durationSeconds: 1, workspaceId: 'other-tenant' });

@@ -27,7 +27,7 @@ async function cli(argv: string[], stdin = ''): Promise<{ code: number; stdout: 
 const flaggedLabels = (report: AuditReport): string[] =>
   report.families.flatMap((family) => family.labels.filter((label) => label.unbounded).map((label) => `${family.name}{${label.name}}`)).sort();
 
-/** A service instrumented the way the seeds warn against. */
+/** A service instrumented the way docs/SECURITY.md and the audit warn against. */
 async function badExporterText(): Promise<string> {
   const registry = new Registry();
   const requests = new Counter({ name: 'http_requests_total', help: 'Requests.', labelNames: ['method', 'path', 'status', 'request_id'], registers: [registry] });

@@ -11,7 +11,7 @@ describe('readConfig', () => {
     expect(config.workspace.enabled).toBe(false);
   });
 
-  it('reads the seed variables', () => {
+  it('reads the METRICS_* variables', () => {
     const { config, problems } = readConfig({
       METRICS_WORKSPACE_LABEL: 'on',
       METRICS_WORKSPACE_ALLOWLIST: ' Acme, globex ,acme,',
