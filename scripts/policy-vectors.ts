@@ -4,7 +4,7 @@
  * sign, over-long, hierarchical) at several allowlists and sample rates, and
  * for allowlist texts in the env and file formats. The committed JSON
  * (otel-collector/processor/workspacepolicyprocessor/testdata/policy-vectors.json)
- * is read by the Go processor's tests and by test/unit/policy-vectors.test.ts,
+ * is read by the Go processor's tests and by test/unit/scripts/policy-vectors.test.ts,
  * which fails when regenerating would change it.
  *
  *   npm run policy:vectors     (rewrites the JSON)
@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkspacePolicy, sampleHash, sampleThreshold } from '../src/policy/workspace-policy';
-import { canonicalWorkspacePath } from '../src/policy/canonical';
+import { canonicalWorkspacePath } from '../src/model/canonical';
 import { canonicalEntries, splitAllowlistText } from '../src/policy/allowlist-sources';
 import { parseAllowlist } from '../src/config/env';
 

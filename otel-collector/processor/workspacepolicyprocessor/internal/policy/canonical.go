@@ -1,4 +1,4 @@
-// Package policy is the SDK's WorkspacePolicy (src/policy/canonical.ts and
+// Package policy is the SDK's WorkspacePolicy (src/model/canonical.ts and
 // src/policy/workspace-policy.ts) in Go: canonical ids, allowlist entries,
 // deterministic Murmur3 sampling and the team fold. testdata/vectors.json,
 // generated from the TypeScript policy, proves both sides give the same
