@@ -5,6 +5,7 @@
  * policy, and the kit's own recorder (server-metrics.ts) stands down for it,
  * so each request is counted once.
  */
+import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import { routeLabel } from './route';
 
@@ -34,4 +35,15 @@ export function emitIsInstrumented(server: Server | undefined): boolean {
  */
 export function policyRoute(value: unknown): string | undefined {
   return typeof value === 'string' && routeLabel(value, undefined) === value ? value : undefined;
+}
+
+/**
+ * Keep a server of the kit's own (the metrics endpoint) out of every
+ * instrumentation that wraps `Server.prototype.emit`: scrapes are not the
+ * application's requests, and the kit's recorder ignores them too. Node's
+ * HTTP server emits through EventEmitter's `emit`, which this pins on the
+ * instance.
+ */
+export function bypassEmitInstrumentation(server: Server): void {
+  Object.defineProperty(server, 'emit', { value: EventEmitter.prototype.emit, writable: true, configurable: true });
 }

@@ -21,7 +21,7 @@ import { buildViews } from '../policy/views';
 import { METER_NAME, InstrumentTable, RuntimeState, VIEWS_PATH, installRuntime, removeRuntime, type RecordingPath, type RecordingRuntime } from '../record/runtime';
 import { FastPath, attachProducer, firstNonCumulativeReader } from '../fast/index';
 import { HttpServerMetrics } from '../http/server-metrics';
-import { INSTRUMENTATION_HTTP, emitIsInstrumented, policyRoute } from '../http/instrumentation-http';
+import { INSTRUMENTATION_HTTP, bypassEmitInstrumentation, emitIsInstrumented, policyRoute } from '../http/instrumentation-http';
 import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
 import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
@@ -213,6 +213,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     if (config.exporters.includes('prometheus')) {
       this.embedded = createEmbeddedEndpoint(config, producers());
       this.http?.ignoreServer(this.embedded.server);
+      bypassEmitInstrumentation(this.embedded.server);
       readers.push(this.embedded.reader);
     }
     if (config.exporters.includes('otlp')) readers.push(createOtlpReader(config, producers()));
