@@ -67,6 +67,13 @@ function onReaderBound(reader: IMetricReader, then: () => void): void {
   };
 }
 
+const saidOnce = new WeakSet<object>();
+function logErrorOnce(owner: object, message: string): void {
+  if (saidOnce.has(owner)) return;
+  saidOnce.add(owner);
+  logError(message);
+}
+
 /** Whether any MeterProvider (not the API's no-op one) is registered globally. */
 function globalProviderRegistered(): boolean {
   return metrics.getMeterProvider().getMeter('otel-workspace-metrics.probe') !== createNoopMeter();
@@ -239,8 +246,15 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       if (!global) logError(FOREIGN_PROVIDER_ERROR);
     } else {
       this.provider = undefined;
-      // The application builds the provider from these readers; bind to it once it has (see bind()).
-      const onBound = (): void => queueMicrotask(() => this.bind());
+      // The application builds the provider from these readers; once it has (and registered it), bind to it.
+      const foreignAtStart = globalProviderRegistered();
+      const onBound = (): void =>
+        queueMicrotask(() => {
+          if (this.appProvider !== undefined || this.stopped !== undefined) return;
+          // A provider registered before the kit keeps the global slot: the app's provider cannot take it.
+          if (foreignAtStart) logErrorOnce(this, FOREIGN_PROVIDER_ERROR);
+          else if (globalProviderRegistered()) this.bind();
+        });
       for (const reader of readers) onReaderBound(reader, onBound);
     }
     this.global = global;
