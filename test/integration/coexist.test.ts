@@ -34,6 +34,8 @@ interface CaseOptions {
   sdkPrometheus?: boolean;
   /** The kit and NodeSDK both on OTEL_EXPORTER_PROMETHEUS_PORT (no METRICS_PORT). */
   samePort?: boolean;
+  /** Default coexist-app.cjs. */
+  fixture?: 'coexist-app.cjs' | 'coexist-app.mjs';
 }
 
 interface CaseResult {
@@ -47,7 +49,7 @@ async function runCase(options: CaseOptions): Promise<CaseResult> {
   const kitPort = await freePort();
   // NodeSDK's exporter always gets a port of its own (never the shared default 9464) unless both share one.
   const sdkPort = options.samePort ? kitPort : await freePort();
-  const child = spawnTracked(process.execPath, [...options.flags, join(ROOT, 'test', 'fixtures', 'coexist-app.cjs')], {
+  const child = spawnTracked(process.execPath, [...options.flags, join(ROOT, 'test', 'fixtures', options.fixture ?? 'coexist-app.cjs')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -114,9 +116,13 @@ function httpCount(families: Map<string, Family> | undefined, scope?: string): n
   return sumSamples(families, HTTP_COUNT, inScope) + sumSamples(families, 'http_server_request_duration_count', inScope);
 }
 
-describe.each(['--require', '--import'] as const)('preloads via %s', (loader) => {
+describe.each([
+  ['--require', 'coexist-app.cjs'],
+  ['--import', 'coexist-app.cjs'],
+  ['--import', 'coexist-app.mjs'],
+] as const)('preloads via %s, app %s', (loader, fixture) => {
   it('kit first, auto-instrumentations second: one provider, the kit governs everything, each request counted once', async () => {
-    const result = await runCase({ flags: [loader, KIT, loader, AUTO], sdkPrometheus: true });
+    const result = await runCase({ flags: [loader, KIT, loader, AUTO], sdkPrometheus: true, fixture });
     expect(result.stderr).not.toMatch(/error:/);
     expectKitMetrics(result.kit, result.workload);
     // Every request exactly once, on the kit's endpoint, from instrumentation-http or (ESM-only patching) the kit's recorder.
@@ -125,7 +131,9 @@ describe.each(['--require', '--import'] as const)('preloads via %s', (loader) =>
     expect(scopes.size).toBe(1);
     // The kit's views apply to it: declared keys only (no url_scheme, network_protocol_version).
     for (const sample of result.kit.get('http_server_request_duration_seconds')!.samples) {
-      expect(Object.keys(sample.labels).filter((k) => !k.startsWith('otel_scope') && k !== 'le').sort()).toEqual(['http_request_method', 'http_response_status_code']);
+      const keys = Object.keys(sample.labels).filter((k) => !k.startsWith('otel_scope') && k !== 'le');
+      expect(keys).toEqual(expect.arrayContaining(['http_request_method', 'http_response_status_code']));
+      for (const key of keys) expect(['http_request_method', 'http_response_status_code', 'http_route']).toContain(key);
     }
     // The instrumentations' metrics are on the kit's endpoint.
     expect([...result.kit.keys()].some((name) => name.startsWith('nodejs_eventloop_'))).toBe(true);
@@ -135,7 +143,7 @@ describe.each(['--require', '--import'] as const)('preloads via %s', (loader) =>
   });
 
   it('auto-instrumentations first, kit second: one error line naming the fix, policy kept, each request counted once', async () => {
-    const result = await runCase({ flags: [loader, AUTO, loader, KIT], sdkPrometheus: true });
+    const result = await runCase({ flags: [loader, AUTO, loader, KIT], sdkPrometheus: true, fixture });
     const errors = result.stderr.split('\n').filter((line) => line.includes('error:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(FOREIGN);
