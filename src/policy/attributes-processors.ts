@@ -25,6 +25,25 @@ export function pickDeclared(keys: readonly string[], incoming: Attributes): Att
  */
 export type ValueRules = Readonly<Record<string, (value: unknown) => AttributeValue | undefined>>;
 
+/**
+ * `attributes` with the rules applied: the same object when no rule changes
+ * a value (no allocation: the usual case on hot paths), else a copy.
+ */
+export function withRules(attributes: Attributes, rules: ValueRules | undefined): Attributes {
+  if (rules === undefined) return attributes;
+  let out: Attributes | undefined;
+  for (const key in rules) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    const ruled = rules[key]!(value);
+    if (ruled === value) continue;
+    out ??= { ...attributes };
+    if (ruled === undefined) delete out[key];
+    else out[key] = ruled;
+  }
+  return out ?? attributes;
+}
+
 function applyRules(out: Attributes, rules: ValueRules | undefined): Attributes {
   if (rules === undefined) return out;
   for (const key of Object.keys(rules)) {

@@ -25,7 +25,8 @@ export interface ViewPolicy {
   values?: ValueRules;
 }
 
-function rulesFor(decl: MetricDeclaration, policy: ViewPolicy): ValueRules | undefined {
+/** The value rules that apply to `decl`'s declared keys (undefined: none). */
+export function rulesFor(decl: MetricDeclaration, policy: ViewPolicy): ValueRules | undefined {
   if (policy.values === undefined) return undefined;
   const own = Object.entries(policy.values).filter(([key]) => decl.labels.includes(key));
   return own.length === 0 ? undefined : Object.fromEntries(own);

@@ -43,6 +43,9 @@ export const FOREIGN_PROVIDER_ERROR =
   'fix: load otel-workspace-metrics/register first (NODE_OPTIONS="--require otel-workspace-metrics/register --require @opentelemetry/auto-instrumentations-node/register"), ' +
   'or give NodeSDK the kit\'s views and readers (README: "Using it with the OpenTelemetry Node SDK")';
 
+/** The route policy also governs an `http.route` other recorders (instrumentation-http) put on the same instrument. */
+const VALUE_RULES = Object.freeze({ [HTTP_ATTRIBUTES.route]: policyRoute });
+
 /** The kit's MeterProvider: tells the kit which instrumentation scopes record through it. */
 class KitMeterProvider extends MeterProvider {
   constructor(
@@ -210,7 +213,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     // The fast recording path (docs/PERFORMANCE.md): its MetricProducer feeds every reader.
     const fast =
       config.recordingPath === 'fast'
-        ? new FastPath({ decls: this.catalogue, workspace: workspacePolicy, scope: { name: METER_NAME, version: '', schemaUrl: undefined }, resource })
+        ? new FastPath({ decls: this.catalogue, workspace: workspacePolicy, values: VALUE_RULES, scope: { name: METER_NAME, version: '', schemaUrl: undefined }, resource })
         : undefined;
     this.fast = fast;
     const producers = () => (fast === undefined ? [] : [fast.producer()]); // one per reader
@@ -232,8 +235,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       logInfo(`METRICS_RECORDING_PATH=fast: ${deltaReader.constructor.name} asks for delta temporality, which the fast path does not produce; recording through the SDK views instead`);
     }
     this.readers = readers;
-    // The route policy also governs an `http.route` other recorders (instrumentation-http) put on the same instrument.
-    this.views = buildViews(this.catalogue, { workspace: workspacePolicy, values: { [HTTP_ATTRIBUTES.route]: policyRoute } });
+    this.views = buildViews(this.catalogue, { workspace: workspacePolicy, values: VALUE_RULES });
 
     let global = false;
     if (mode === 'own') {
