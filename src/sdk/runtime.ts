@@ -70,11 +70,31 @@ function onReaderBound(reader: IMetricReader, then: () => void): void {
   };
 }
 
-const saidOnce = new WeakSet<object>();
+const saidOnce = new WeakMap<object, Set<string>>();
+function once(owner: object, key: string): boolean {
+  let said = saidOnce.get(owner);
+  if (said === undefined) saidOnce.set(owner, (said = new Set()));
+  if (said.has(key)) return false;
+  said.add(key);
+  return true;
+}
 function logErrorOnce(owner: object, message: string): void {
-  if (saidOnce.has(owner)) return;
-  saidOnce.add(owner);
-  logError(message);
+  if (once(owner, 'error')) logError(message);
+}
+function logInfoOnce(owner: object, message: string): void {
+  if (once(owner, 'info')) logInfo(message);
+}
+
+/** Meter names of the OpenTelemetry JS instrumentations (`@opentelemetry/instrumentation-http`, …). */
+const INSTRUMENTATION_SCOPE_PREFIX = '@opentelemetry/instrumentation-';
+
+/** Said once when instrumentations record through the kit's provider (it was registered first). */
+function instrumentationsNote(config: KitConfig): string {
+  const exporters = config.exporters.length === 0 ? 'none' : config.exporters.join(',');
+  return (
+    `OpenTelemetry instrumentations record through the kit's MeterProvider (registered first): their metrics leave through the kit's readers (OTEL_METRICS_EXPORTER=${exporters}) under the kit's views; ` +
+    "another SDK's own metric readers (NodeSDK's) receive nothing"
+  );
 }
 
 /** Whether any MeterProvider (not the API's no-op one) is registered globally. */
@@ -242,6 +262,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       const foreign = globalProviderRegistered();
       this.provider = new KitMeterProvider({ resource, views: this.views, readers }, (name) => {
         if (name === INSTRUMENTATION_HTTP) this.httpInstrumentationOnKit = true;
+        if (name.startsWith(INSTRUMENTATION_SCOPE_PREFIX)) logInfoOnce(this, instrumentationsNote(config));
       });
       // First registration wins (OTel API): when another provider is global, the kit keeps its own and says so.
       global = !foreign && metrics.setGlobalMeterProvider(this.provider);

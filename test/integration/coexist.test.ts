@@ -124,6 +124,8 @@ describe.each([
   it('kit first, auto-instrumentations second: one provider, the kit governs everything, each request counted once', async () => {
     const result = await runCase({ flags: [loader, KIT, loader, AUTO], sdkPrometheus: true, fixture });
     expect(result.stderr).not.toMatch(/error:/);
+    // Where the instrumentations' metrics went, said once.
+    expect(result.stderr.match(/info: OpenTelemetry instrumentations record through the kit's MeterProvider/g)).toHaveLength(1);
     expectKitMetrics(result.kit, result.workload);
     // Every request exactly once, on the kit's endpoint, from instrumentation-http or (ESM-only patching) the kit's recorder.
     expect(httpCount(result.kit)).toBe(REQUESTS);
