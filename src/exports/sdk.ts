@@ -4,5 +4,5 @@
  * `NodeSDK` or `MeterProvider` (README: "Using it with the OpenTelemetry Node SDK").
  */
 export { createWorkspaceMetrics, type WorkspaceMetrics, type NodeSdkMetricsOptions, type StartOptions } from '../sdk/start';
-export { FOREIGN_PROVIDER_ERROR } from '../sdk/runtime';
+export { FOREIGN_PROVIDER_ERROR } from '../sdk/coexist';
 export { INSTRUMENTATION_HTTP } from '../http/instrumentation-http';

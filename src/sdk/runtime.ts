@@ -8,8 +8,8 @@
  * HTTP server metrics and the per-runtime state of the helpers (label caps,
  * current values). Two runtimes never share any of it.
  */
-import { createNoopMeter, metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type IMetricReader, type MeterProviderOptions, type MetricProducer, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import type { MeterProvider, IMetricReader, MeterProviderOptions, MetricProducer, ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { KitConfig, RecordingPath as RecordingPathName } from '../config/env';
 import type { MetricDeclaration } from '../model/types';
@@ -26,6 +26,16 @@ import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
 import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
 import { createConsoleReader } from './console-reader';
+import {
+  FOREIGN_PROVIDER_ERROR,
+  INSTRUMENTATION_SCOPE_PREFIX,
+  KitMeterProvider,
+  globalProviderRegistered,
+  instrumentationsNote,
+  logErrorOnce,
+  logInfoOnce,
+  onReaderBound,
+} from './coexist';
 import { logError, logInfo } from '../log';
 
 /**
@@ -36,71 +46,8 @@ import { logError, logInfo } from '../log';
  */
 export type ProviderMode = 'own' | 'app';
 
-/** The one line said when another MeterProvider was registered before the kit's. */
-export const FOREIGN_PROVIDER_ERROR =
-  'another OpenTelemetry MeterProvider was registered before otel-workspace-metrics (e.g. --require @opentelemetry/auto-instrumentations-node/register placed first, or NodeSDK started before the kit): ' +
-  "the kit's metrics go to the kit's own readers only, and that provider's instruments (instrumentation-http, runtime, database) export through its readers without the workspace policy and are absent from METRICS_PORT; " +
-  'fix: load otel-workspace-metrics/register first (NODE_OPTIONS="--require otel-workspace-metrics/register --require @opentelemetry/auto-instrumentations-node/register"), ' +
-  'or give NodeSDK the kit\'s views and readers (README: "Using it with the OpenTelemetry Node SDK")';
-
 /** The route policy also governs an `http.route` other recorders (instrumentation-http) put on the same instrument. */
 const VALUE_RULES = Object.freeze({ [HTTP_ATTRIBUTES.route]: policyRoute });
-
-/** The kit's MeterProvider: tells the kit which instrumentation scopes record through it. */
-class KitMeterProvider extends MeterProvider {
-  constructor(
-    options: MeterProviderOptions,
-    private readonly onMeter: (name: string) => void,
-  ) {
-    super(options);
-  }
-
-  override getMeter(...args: Parameters<MeterProvider['getMeter']>): ReturnType<MeterProvider['getMeter']> {
-    this.onMeter(args[0]);
-    return super.getMeter(...args);
-  }
-}
-
-/** Calls `then` when a MeterProvider takes `reader` (IMetricReader.setMetricProducer, called by its constructor). */
-function onReaderBound(reader: IMetricReader, then: () => void): void {
-  const setMetricProducer = reader.setMetricProducer.bind(reader);
-  reader.setMetricProducer = (producer) => {
-    setMetricProducer(producer);
-    then();
-  };
-}
-
-const saidOnce = new WeakMap<object, Set<string>>();
-function once(owner: object, key: string): boolean {
-  let said = saidOnce.get(owner);
-  if (said === undefined) saidOnce.set(owner, (said = new Set()));
-  if (said.has(key)) return false;
-  said.add(key);
-  return true;
-}
-function logErrorOnce(owner: object, message: string): void {
-  if (once(owner, 'error')) logError(message);
-}
-function logInfoOnce(owner: object, message: string): void {
-  if (once(owner, 'info')) logInfo(message);
-}
-
-/** Meter names of the OpenTelemetry JS instrumentations (`@opentelemetry/instrumentation-http`, …). */
-const INSTRUMENTATION_SCOPE_PREFIX = '@opentelemetry/instrumentation-';
-
-/** Said once when instrumentations record through the kit's provider (it was registered first). */
-function instrumentationsNote(config: KitConfig): string {
-  const exporters = config.exporters.length === 0 ? 'none' : config.exporters.join(',');
-  return (
-    `OpenTelemetry instrumentations record through the kit's MeterProvider (registered first): their metrics leave through the kit's readers (OTEL_METRICS_EXPORTER=${exporters}) under the kit's views; ` +
-    "another SDK's own metric readers (NodeSDK's) receive nothing"
-  );
-}
-
-/** Whether any MeterProvider (not the API's no-op one) is registered globally. */
-function globalProviderRegistered(): boolean {
-  return metrics.getMeterProvider().getMeter('otel-workspace-metrics.probe') !== createNoopMeter();
-}
 
 export interface Kit {
   readonly config: KitConfig;
