@@ -1,4 +1,4 @@
-/** Action executions (seed 000): which provider action ran, how it ended, how long it took. */
+/** Action executions: which provider action ran, how it ended, how long it took. */
 import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
 import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';

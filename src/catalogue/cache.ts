@@ -1,5 +1,5 @@
 /**
- * Caches (seeds 002, 003): operations by result, entries held, evictions.
+ * Caches: operations by result, entries held, evictions.
  * The hit ratio is computed in PromQL from the operations counter, never
  * exported as a gauge (a ratio gauge cannot be aggregated across processes):
  *

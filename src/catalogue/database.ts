@@ -1,5 +1,5 @@
 /**
- * Database operations (seed 002): how long each operation took, by operation,
+ * Database operations: how long each operation took, by operation,
  * table and outcome status, and errors by type. `table` is the table or
  * collection name and `operation` the verb (`select`, `insert`, `upsert`...),
  * never the query text.

@@ -1,5 +1,5 @@
 /**
- * HTTP server request and response body sizes (seed 002), per the semantic
+ * HTTP server request and response body sizes, per the semantic
  * conventions' `http.server.{request,response}.body.size`, recorded by the
  * same diagnostics-channel hook as the request duration, with its labels.
  *

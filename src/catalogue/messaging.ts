@@ -1,5 +1,5 @@
 /**
- * Message bus (seed 002): messages sent between agents or services, how long
+ * Message bus: messages sent between agents or services, how long
  * the receiver took to process them, and how many wait in each queue.
  */
 import type { Attributes } from '@opentelemetry/api';

@@ -1,5 +1,5 @@
 /**
- * Queue & lease health (seed 004): what a Postgres-backed run queue looks like
+ * Queue & lease health: what a Postgres-backed run queue looks like
  * right now. The values come from `startQueueHealthCollector`
  * (src/postgres/queue-health.ts), which queries the table on its own timer;
  * these observable gauges report its last successful snapshot, and nothing at

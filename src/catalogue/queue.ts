@@ -1,4 +1,4 @@
-/** Queue jobs (seed 000): jobs processed by type and outcome, and how long they ran. */
+/** Queue jobs: jobs processed by type and outcome, and how long they ran. */
 import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
 import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';

@@ -1,5 +1,5 @@
 /**
- * Resilience (seeds 001, 002, 003): circuit breakers, retries, dead-letter
+ * Resilience: circuit breakers, retries, dead-letter
  * queues and rate limiters.
  *
  * The breaker state is ONE series per state (`state="closed|open|half_open"`),
@@ -69,7 +69,7 @@ export const deadLetterQueueReplays: MetricDeclaration = {
   labels: ['queue', 'status'],
 };
 
-/** Seed 003's buckets: the limiter's waits are coarse. */
+/** Rate limiter waits are coarse (half a second to 16 s), hence coarse buckets. */
 export const RATE_LIMITER_DELAY_BUCKETS_SECONDS: readonly number[] = [0.5, 1, 2, 4, 8, 16];
 
 export const rateLimiterDelay: MetricDeclaration = {

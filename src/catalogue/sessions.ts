@@ -1,6 +1,6 @@
 /**
- * Sessions (seeds 002, 003): how many are open, how long they lasted, and
- * why they were refreshed (seed 003's reasons are `proactive`, `api_forced`
+ * Sessions: how many are open, how long they lasted, and
+ * why they were refreshed (the documented reasons are `proactive`, `api_forced`
  * and `browser_error`; any bounded reason is accepted).
  */
 import type { MetricDeclaration } from '../model/types';
@@ -40,7 +40,7 @@ export const sessionRefreshes: MetricDeclaration = {
 
 export const SESSION_METRICS = [sessionActive, sessionDuration, sessionRefreshes] as const;
 
-/** Seed 003's refresh reasons (the label accepts other bounded values too). */
+/** The documented refresh reasons (the label accepts other bounded values too). */
 export const SESSION_REFRESH_REASONS = ['proactive', 'api_forced', 'browser_error'] as const;
 
 export interface ActiveSessions {

@@ -1,5 +1,5 @@
 /**
- * Worker pools (seeds 001, 002, 004): how many workers of a pool are busy,
+ * Worker pools: how many workers of a pool are busy,
  * whether the pool is healthy, and why its workers restarted. The `worker`
  * label names the POOL (`email-sender`), never a worker instance or pod: per
  * instance series explode under autoscaling, and the process is already

@@ -1,5 +1,5 @@
 /**
- * Workflows and their steps (seed 001): executions and durations by workflow
+ * Workflows and their steps: executions and durations by workflow
  * (policy-bounded), step type and outcome status, with the workspace stream.
  */
 import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';

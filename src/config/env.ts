@@ -182,12 +182,12 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const r = new Reader(env);
   const d = DEFAULT_CONFIG;
 
-  // Either switch turns everything off; the seed's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
+  // Either switch turns everything off; the kit's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
   const enabled = r.bool('METRICS_ENABLED', true) && !sdkDisabled(r);
 
   const exporters = readExporters(r);
 
-  // The seed's METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
+  // The kit's own METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
   const hostVar = r.raw('METRICS_HOST') !== undefined ? 'METRICS_HOST' : 'OTEL_EXPORTER_PROMETHEUS_HOST';
   let host = r.raw(hostVar) ?? d.prometheus.host;
   if (!HOST_PATTERN.test(host)) {

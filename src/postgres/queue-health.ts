@@ -1,5 +1,5 @@
 /**
- * Queue & lease health from PostgreSQL (seed 004).
+ * Queue & lease health from PostgreSQL (docs/QUEUE-HEALTH.md).
  *
  * `startQueueHealthCollector()` queries a `runs`-style table on its own
  * unref'd timer (METRICS_COLLECTOR_INTERVAL, default 5 s) and keeps the last
@@ -40,7 +40,6 @@ import { counter, registerObservation } from '../record/instruments';
 import { BoundedLabel } from '../record/validate';
 import { currentRuntime } from '../record/runtime';
 import { OVERFLOW_VALUE } from '../model/canonical';
-import { readConfig } from '../config/env';
 import { logError, logInfo, warnRateLimited } from '../log';
 import {
   QUEUE_HEALTH_ERROR_REASONS,
@@ -121,7 +120,7 @@ function positiveInteger(value: unknown, setting: string, fallback: number, min 
 }
 
 function defaultInterval(): number {
-  return currentRuntime().collectorIntervalMillis ?? readConfig(process.env).config.collectorIntervalMillis;
+  return currentRuntime().collectorIntervalMillis;
 }
 
 /** A count or an age from a row: a finite number >= 0 (bigint counts arrive as strings), else 0. */

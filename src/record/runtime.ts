@@ -26,6 +26,7 @@ import {
 import type { MetricDeclaration } from '../model/types';
 import { Enforcement } from '../model/enforcement';
 import { DEFAULT_WORKSPACE_LABEL } from '../model/canonical';
+import { readConfig } from '../config/env';
 import { warnRateLimited } from '../log';
 
 export const METER_NAME = 'otel-workspace-metrics';
@@ -187,8 +188,8 @@ export interface RecordingRuntime {
   readonly labelName: string;
   readonly enforcement: Enforcement;
   readonly instruments: InstrumentTable;
-  /** The configured collection interval, for collectors that poll (undefined: read the environment). */
-  readonly collectorIntervalMillis: number | undefined;
+  /** The configured collection interval, for collectors that poll (METRICS_COLLECTOR_INTERVAL). */
+  readonly collectorIntervalMillis: number;
   /** Per-runtime state keyed by a (frozen, module-level) handle: label caps, current-value stores. */
   state<T>(key: object, create: () => T): T;
 }
@@ -212,8 +213,12 @@ class DetachedRuntime implements RecordingRuntime {
   readonly labelName = DEFAULT_WORKSPACE_LABEL;
   readonly enforcement = new Enforcement(false);
   readonly instruments = new InstrumentTable(VIEWS_PATH, this.enforcement);
-  readonly collectorIntervalMillis = undefined;
   private readonly store = new RuntimeState();
+
+  /** No kit, no config of its own: the environment's (read when a collector asks). */
+  get collectorIntervalMillis(): number {
+    return readConfig(process.env).config.collectorIntervalMillis;
+  }
 
   state<T>(key: object, create: () => T): T {
     return this.store.get(key, create);

@@ -21,7 +21,7 @@ export function nonNegative(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/** Outcome statuses shared by every family; the seeds' success/failure are aliases. */
+/** Outcome statuses shared by every family; `success`/`failure` (and `failed`, `canceled`) are accepted as aliases. */
 export const STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'skipped', 'retry'] as const;
 export type Status = (typeof STATUSES)[number];
 // A Map, not an object literal: a lookup by raw input must never reach Object.prototype ('constructor', '__proto__', ...).
