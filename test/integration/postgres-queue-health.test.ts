@@ -16,7 +16,7 @@ import { RUNS_TABLE, startPostgres, type PostgresCluster } from '../helpers/post
 import { parseExposition } from '../../src/exposition/parse';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { prometheusName } from '../../src/catalogue/types';
-import { QUEUE_HEALTH_GAUGES, QUEUE_HEALTH_METRICS, queueHealthCollectorErrors } from '../../src/catalogue/queue-health';
+import { QUEUE_HEALTH_GAUGES, QUEUE_HEALTH_METRICS, queueHealthCollectorErrors, queueHealthUp } from '../../src/catalogue/queue-health';
 import { startQueueHealthCollector, type QueueHealthCollector } from '../../src/postgres/queue-health';
 import { DEFAULT_QUEUE_TABLE, queueHealthStatements } from '../../src/postgres/sql';
 
@@ -93,6 +93,7 @@ const EXPECTED_SEEDED: Record<string, number> = {
 };
 const AGE = 'queue_oldest_ready_age_seconds';
 const ERRORS = prometheusName(queueHealthCollectorErrors);
+const UP = prometheusName(queueHealthUp);
 
 let pg: PostgresCluster;
 let kit: Kit;
@@ -125,11 +126,16 @@ async function fromScrape(): Promise<Record<string, number>> {
 }
 
 function gaugesOnly(series: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(series).filter(([name]) => !name.startsWith(ERRORS)));
+  return Object.fromEntries(Object.entries(series).filter(([name]) => !name.startsWith(ERRORS) && !name.startsWith(UP)));
 }
 
 function errors(series: Record<string, number>, reason: string): number {
-  return series[`${ERRORS}{reason="${reason}"}`] ?? 0;
+  return series[`${ERRORS}{backend="postgres",reason="${reason}"}`] ?? 0;
+}
+
+/** queue_health_up of the table collector (no queue column): 1, 0, or undefined before the first collection. */
+function up(series: Record<string, number>): number | undefined {
+  return series[`${UP}{backend="postgres"}`];
 }
 
 /** Exactly `expected` from the six gauges (plus the age, from `age.value` to `age.value + age.tolerance`). */
@@ -197,6 +203,7 @@ describe('queue health collector on PostgreSQL', () => {
     await expectGauges(EXPECTED_SEEDED, seededAge());
     const series = await fromScrape();
     for (const reason of ['connect', 'timeout', 'permission', 'query']) expect(errors(series, reason)).toBe(0);
+    expect(up(series)).toBe(1);
   });
 
   it('reports a status that emptied as 0 (never its last value), and new rows at the next tick', async () => {
@@ -260,6 +267,7 @@ describe('queue health collector on PostgreSQL', () => {
     await collector.collectOnce();
     try {
       expect(errors(await fromScrape(), 'connect')).toBe(before + 2);
+      expect(up(await fromScrape())).toBe(0);
       await expectNoGauges();
       // One warning for the two failures (rate-limited), naming the reason.
       expect(logs.filter((line) => line.includes('queue health collector: connect error'))).toHaveLength(1);
@@ -268,6 +276,7 @@ describe('queue health collector on PostgreSQL', () => {
     }
     await collector.collectOnce();
     await expectGauges(EXPECTED_SEEDED, seededAge());
+    expect(up(await fromScrape())).toBe(1);
     expect(errors(await fromScrape(), 'connect')).toBe(before + 2);
     expect(logs.some((line) => line.includes('collecting again'))).toBe(true);
   });
@@ -457,12 +466,13 @@ describe('queue health collector on PostgreSQL', () => {
     expect(logs[0]).toMatch(/exactly one of pool or connectionString/);
   });
 
-  it('a missing table is a query error; one collector per process', async () => {
-    collector = startQueueHealthCollector({ pool: ownPool(), table: 'no_such_table', intervalMillis: HOUR });
+  it('a missing table is a query error; one collector per table and pool', async () => {
+    const pool = ownPool();
+    collector = startQueueHealthCollector({ pool, table: 'no_such_table', intervalMillis: HOUR });
     await collector.collectOnce();
     expect(errors(await fromScrape(), 'query')).toBe(1);
     logs.length = 0;
-    const second = startQueueHealthCollector({ pool: ownPool(), intervalMillis: HOUR });
+    const second = startQueueHealthCollector({ pool, table: 'no_such_table', intervalMillis: HOUR });
     await second.collectOnce();
     expect(logs[0]).toMatch(/already running/);
     await expectNoGauges();
@@ -498,6 +508,7 @@ describe('queue health collector on PostgreSQL', () => {
       'queue_oldest_ready_age_seconds',
       'queue_running_expired_lease',
       'queue_running_active_lease',
+      'queue_health_up',
       'queue_health_collector_errors_total',
     ]);
     expect(QUEUE_HEALTH_GAUGES.every((decl) => decl.kind === 'observableGauge')).toBe(true);
