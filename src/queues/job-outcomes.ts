@@ -70,8 +70,8 @@ class OutcomeRecorder<J> {
   }
 }
 
-function checked<J>(hook: string, options: JobOutcomeOptions<J> | undefined): JobOutcomeOptions<J> {
-  const resolved = options ?? {};
+function checked<O extends JobOutcomeOptions<never>>(hook: string, options: O | undefined): O {
+  const resolved = options ?? ({} as O);
   if (resolved.workspace !== undefined && typeof resolved.workspace !== 'function') throw new TypeError(`${hook}: workspace must be a function (job) => id`);
   return resolved;
 }
@@ -139,6 +139,7 @@ export function instrumentBullMQProcessor<J extends BullMQJobLike, A extends unk
 
 /** The fields of a pg-boss job the hook reads. */
 export interface PgBossJobLike {
+  id?: string;
   name: string;
   data?: unknown;
   retryCount?: number;
@@ -147,15 +148,32 @@ export interface PgBossJobLike {
   signal?: AbortSignal;
 }
 
+export interface PgBossOutcomeOptions<J> extends JobOutcomeOptions<J> {
+  /** The handler is a `perJobResults` one (pg-boss's option of the same name): each job's outcome is read from its result. */
+  perJobResults?: boolean;
+}
+
+/** Status of a pg-boss job whose attempt failed. */
+function pgBossFailureStatus(job: PgBossJobLike): JobOutcomeStatus {
+  if (job.signal?.aborted === true) return 'timeout';
+  return typeof job.retryLimit === 'number' && (job.retryCount ?? 0) < job.retryLimit ? 'retry' : 'error';
+}
+
 /**
  * Wrap a pg-boss work handler: `boss.work('emails', instrumentPgBossHandler(handler, { workspace: (job) => job.data.workspaceId }))`.
- * The handler gets a batch; every job in it gets the batch's outcome and duration.
+ * The handler gets a batch; every job in it gets the batch's outcome and
+ * duration, or, with `perJobResults`, its own outcome from the handler's
+ * result (`completed` → ok; `failed`, or no disposition → retry/error, as
+ * pg-boss fails it; `deadletter` → error). Give pg-boss `includeMetadata: true`
+ * so a failure with attempts left counts as `retry` (without `retryLimit` it is `error`).
  */
 export function instrumentPgBossHandler<J extends PgBossJobLike, R>(
   handler: (jobs: J[]) => Promise<R>,
-  options?: JobOutcomeOptions<J>,
+  options?: PgBossOutcomeOptions<J>,
 ): (jobs: J[]) => Promise<R> {
-  const recorder = new OutcomeRecorder<J>('instrumentPgBossHandler', checked('instrumentPgBossHandler', options));
+  const resolved = checked('instrumentPgBossHandler', options);
+  const recorder = new OutcomeRecorder<J>('instrumentPgBossHandler', resolved);
+  const perJob = resolved.perJobResults === true;
   const each = (jobs: J[], status: (job: J) => JobOutcomeStatus, elapsed: number): void => {
     if (!Array.isArray(jobs)) return;
     for (const job of jobs) {
@@ -168,23 +186,23 @@ export function instrumentPgBossHandler<J extends PgBossJobLike, R>(
       recorder.record(job, job?.name, job?.name, outcome, elapsed);
     }
   };
+  const fromResults = (result: unknown): ((job: J) => JobOutcomeStatus) => {
+    if (!Array.isArray(result)) return pgBossFailureStatus;
+    const disposition = new Map<unknown, unknown>();
+    for (const item of result) if (typeof item === 'object' && item !== null) disposition.set((item as { id?: unknown }).id, (item as { status?: unknown }).status);
+    return (job) => {
+      const status = disposition.get((job as { id?: unknown }).id);
+      return status === 'completed' ? 'ok' : status === 'deadletter' ? 'error' : pgBossFailureStatus(job);
+    };
+  };
   return async (jobs: J[]): Promise<R> => {
     const started = process.hrtime.bigint();
     try {
       const result = await handler(jobs);
-      each(jobs, (job) => (job.signal?.aborted === true ? 'timeout' : 'ok'), seconds(started));
+      each(jobs, perJob ? fromResults(result) : (job) => (job.signal?.aborted === true ? 'timeout' : 'ok'), seconds(started));
       return result;
     } catch (error) {
-      each(
-        jobs,
-        (job) =>
-          job.signal?.aborted === true
-            ? 'timeout'
-            : typeof job.retryLimit === 'number' && (job.retryCount ?? 0) < job.retryLimit
-              ? 'retry'
-              : 'error',
-        seconds(started),
-      );
+      each(jobs, pgBossFailureStatus, seconds(started));
       throw error;
     }
   };
@@ -201,15 +219,16 @@ export interface GraphileJobLike {
   max_attempts: number;
 }
 
-type GraphileTask = (payload: unknown, helpers: { job: GraphileJobLike } & Record<string, unknown>) => unknown;
+/** A task as the hook sees it (method syntax: a task typed with graphile-worker's own `JobHelpers` fits). */
+type GraphileTask = { task(payload: unknown, helpers: { job: GraphileJobLike }): unknown }['task'];
 
 /**
  * Wrap a graphile-worker task list: `run({ taskList: instrumentTaskList(taskList, { workspace: (job) => job.payload.workspaceId }) })`.
  * The queue label and the job type are the task identifier.
  */
-export function instrumentTaskList<T extends Record<string, GraphileTask>>(taskList: T, options?: JobOutcomeOptions<GraphileJobLike>): T {
+export function instrumentTaskList<T extends Record<string, GraphileTask | undefined>>(taskList: T, options?: JobOutcomeOptions<GraphileJobLike>): T {
   const recorder = new OutcomeRecorder<GraphileJobLike>('instrumentTaskList', checked('instrumentTaskList', options));
-  const wrapped: Record<string, GraphileTask> = {};
+  const wrapped: Record<string, GraphileTask | undefined> = {};
   for (const [identifier, task] of Object.entries(taskList)) {
     if (typeof task !== 'function') {
       wrapped[identifier] = task;

@@ -77,6 +77,27 @@ INSERT INTO app.jobs (state, due_at, enqueued_at, lease_until) VALUES
   ('working', now(), now(), now() - interval '1 second'),
   ('finished', now(), now(), NULL);
 
+-- A queue column: two named queues and one named after a tenant.
+CREATE TABLE multi_runs (
+  id bigserial PRIMARY KEY,
+  queue text,
+  status text NOT NULL,
+  run_at timestamptz NOT NULL,
+  queued_at timestamptz NOT NULL,
+  lease_expires_at timestamptz
+);
+INSERT INTO multi_runs (queue, status, run_at, queued_at, lease_expires_at) VALUES
+  ('emails',  'QUEUED',  now() - interval '1 minute', now() - interval '90 seconds', NULL),
+  ('emails',  'QUEUED',  now(),                       now() - interval '10 seconds', NULL),
+  ('emails',  'QUEUED',  now() + interval '1 hour',   now(), NULL),
+  ('emails',  'RUNNING', now(), now(), now() - interval '1 second'),
+  ('emails',  'RUNNING', now(), now(), now() + interval '1 hour'),
+  ('emails',  'DONE',    now(), now(), NULL),
+  ('reports', 'RUNNING', now(), now(), now() + interval '1 hour'),
+  ('acme-tenant', 'QUEUED', now(), now() - interval '300 seconds', NULL),
+  ('acme-tenant', 'RUNNING', now(), now(), now() - interval '1 minute'),
+  (NULL,      'QUEUED',  now() + interval '1 day', now(), NULL);
+
 CREATE ROLE qh_noaccess LOGIN;
 `;
 
@@ -436,6 +457,42 @@ describe('queue health collector on PostgreSQL', () => {
       },
       { value: 42, tolerance: since + 1 },
     );
+  });
+
+  it('a queue column: every gauge per queue, queues outside the allowlist (and NULL) folded into __other__', async () => {
+    collector = startQueueHealthCollector({ pool: ownPool(), table: 'multi_runs', columns: { queue: 'queue' }, queues: ['emails', 'reports'], intervalMillis: HOUR });
+    await collector.collectOnce();
+    const since = (Date.now() - seededAt) / 1000;
+    const { 'queue_oldest_ready_age_seconds{queue="emails"}': emailsAge, 'queue_oldest_ready_age_seconds{queue="__other__"}': otherAge, ...rest } = gaugesOnly(await fromScrape());
+    expect(rest).toEqual({
+      'queue_depth{queue="emails",status="QUEUED"}': 3,
+      'queue_depth{queue="emails",status="RUNNING"}': 2,
+      'queue_depth{queue="emails",status="DONE"}': 1,
+      'queue_ready_depth{queue="emails"}': 2,
+      'queue_future_depth{queue="emails"}': 1,
+      'queue_running_expired_lease{queue="emails"}': 1,
+      'queue_running_active_lease{queue="emails"}': 1,
+      'queue_depth{queue="reports",status="QUEUED"}': 0,
+      'queue_depth{queue="reports",status="RUNNING"}': 1,
+      'queue_ready_depth{queue="reports"}': 0,
+      'queue_future_depth{queue="reports"}': 0,
+      'queue_running_expired_lease{queue="reports"}': 0,
+      'queue_running_active_lease{queue="reports"}': 1,
+      'queue_oldest_ready_age_seconds{queue="reports"}': 0,
+      'queue_depth{queue="__other__",status="QUEUED"}': 2,
+      'queue_depth{queue="__other__",status="RUNNING"}': 1,
+      'queue_ready_depth{queue="__other__"}': 1,
+      'queue_future_depth{queue="__other__"}': 1,
+      'queue_running_expired_lease{queue="__other__"}': 1,
+      'queue_running_active_lease{queue="__other__"}': 0,
+    });
+    expect(emailsAge).toBeGreaterThanOrEqual(90 - 0.001);
+    expect(emailsAge).toBeLessThanOrEqual(90 + since + 1);
+    expect(otherAge).toBeGreaterThanOrEqual(300 - 0.001);
+    expect(otherAge).toBeLessThanOrEqual(300 + since + 1);
+    const series = await fromScrape();
+    for (const queue of ['emails', 'reports', '__other__']) expect(series[`${UP}{backend="postgres",queue="${queue}"}`]).toBe(1);
+    expect(Object.keys(series).some((name) => name.includes('acme'))).toBe(false);
   });
 
   it('refuses identifiers that are not plain names (no SQL from config), and bad options, without throwing', async () => {

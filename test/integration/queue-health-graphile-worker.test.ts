@@ -9,25 +9,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Logger, makeWorkerUtils, run, type Runner, type WorkerUtils } from 'graphile-worker';
+import type { Runner, WorkerUtils } from 'graphile-worker' with { 'resolution-mode': 'import' };
 import { start, type Kit } from '../../src/sdk/start';
 import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor } from '../helpers/processes';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
 import { startGraphileWorkerHealthCollector, type QueueHealthCollector } from '../../src/queues';
+import { loadGraphileWorker, type GraphileWorkerModule } from '../helpers/queue-libraries';
 
 const HOUR = 3_600_000;
 const OLDEST_MS = 120_000;
 /** graphile-worker never renews a lock; the test's lock timeout is short so a killed runner's job shows as expired within the test. */
 const LOCK_TIMEOUT_SECONDS = 4;
 const QUEUES = ['emails', 'fail', 'flaky', 'hang', 'hang-killed'];
-const silent = new Logger(() => () => undefined);
 
 let pg: PostgresCluster;
 let kit: Kit;
 let port: number;
 let utils: WorkerUtils;
+let graphile: GraphileWorkerModule;
+let silent: InstanceType<GraphileWorkerModule['Logger']>;
 let live: Runner;
 let collector: QueueHealthCollector | undefined;
 let oldestDue: number;
@@ -70,7 +72,9 @@ beforeAll(async () => {
   if (started === undefined) throw new Error('kit did not start');
   kit = started;
   await kit.embeddedPort;
-  utils = await makeWorkerUtils({ connectionString: pg.url(), logger: silent });
+  graphile = await loadGraphileWorker();
+  silent = new graphile.Logger(() => () => undefined);
+  utils = await graphile.makeWorkerUtils({ connectionString: pg.url(), logger: silent });
   await utils.migrate();
 
   // 1) A runner in its own process takes a job and is killed mid-job: the lock stays.
@@ -86,7 +90,7 @@ beforeAll(async () => {
   // 2) A runner that fails two jobs once each: one has no attempt left, one has two.
   await utils.addJob('fail', {}, { maxAttempts: 1 });
   await utils.addJob('flaky', {}, { maxAttempts: 3 });
-  const failing = await run({
+  const failing = await graphile.run({
     connectionString: pg.url(),
     concurrency: 2,
     noHandleSignals: true,
@@ -120,7 +124,7 @@ beforeAll(async () => {
   // 4) Once the killed runner's lock is older than the timeout (and flaky's backoff is over), a live runner starts a long job.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, killedAt + LOCK_TIMEOUT_SECONDS * 1000 + 300 - Date.now())));
   await utils.addJob('hang', {});
-  live = await run({
+  live = await graphile.run({
     connectionString: pg.url(),
     concurrency: 1,
     noHandleSignals: true,
@@ -134,8 +138,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await collector?.stop();
   for (const resolve of release) resolve();
-  await live?.stop().catch(() => undefined);
-  await utils?.release().catch(() => undefined);
+  await Promise.resolve(live?.stop()).catch(() => undefined);
+  await Promise.resolve(utils?.release()).catch(() => undefined);
   await kit?.shutdown();
   await pg?.destroy();
   process.removeListener('unhandledRejection', onUnhandled);

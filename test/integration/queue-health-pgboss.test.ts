@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { PgBoss } from 'pg-boss';
+import type { PgBoss } from 'pg-boss' with { 'resolution-mode': 'import' };
 import { start, type Kit } from '../../src/sdk/start';
 import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor } from '../helpers/processes';
@@ -16,6 +16,7 @@ import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
 import { startPgBossHealthCollector, type QueueHealthCollector } from '../../src/queues';
 import { pgBossStatements } from '../../src/queues/pg-boss';
+import { loadPgBoss } from '../helpers/queue-libraries';
 
 const HOUR = 3_600_000;
 const OLDEST_MS = 120_000;
@@ -71,7 +72,8 @@ beforeAll(async () => {
   await kit.embeddedPort;
 
   // pg-boss's own supervisor would fail the expired job; off, so the test sees what a collector sees between its passes.
-  boss = new PgBoss({ connectionString: pg.url(), supervise: false, schedule: false });
+  const { PgBoss: PgBossClass } = await loadPgBoss();
+  boss = new PgBossClass({ connectionString: pg.url(), supervise: false, schedule: false });
   boss.on('error', () => undefined);
   await boss.start();
   for (const name of ['emails', 'reports', 'tenant-acme']) await boss.createQueue(name);
@@ -114,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await collector?.stop();
-  await boss?.stop({ graceful: false, wait: true }).catch(() => undefined);
+  await boss?.stop({ graceful: false }).catch(() => undefined);
   await kit?.shutdown();
   await pg?.destroy();
   process.removeListener('unhandledRejection', onUnhandled);
