@@ -12,7 +12,7 @@ import type { MetricDeclaration } from './types';
 export const queueDepth: MetricDeclaration = {
   name: 'queue.depth',
   kind: 'observableGauge',
-  unit: '{run}',
+  unit: '{job}',
   description: 'Jobs in the queue, by queue and by status as the queue library names it (every status seen, 0 once seen and gone).',
   labels: ['queue', 'status'],
 };
@@ -20,16 +20,16 @@ export const queueDepth: MetricDeclaration = {
 export const queueReadyDepth: MetricDeclaration = {
   name: 'queue.ready.depth',
   kind: 'observableGauge',
-  unit: '{run}',
-  description: 'Queued runs that are due now (run_at <= now): work waiting for a worker.',
+  unit: '{job}',
+  description: 'Jobs due now and waiting for a worker (per source: docs/QUEUE-HEALTH.md).',
   labels: ['queue'],
 };
 
 export const queueFutureDepth: MetricDeclaration = {
   name: 'queue.future.depth',
   kind: 'observableGauge',
-  unit: '{run}',
-  description: 'Queued runs scheduled for later (run_at > now).',
+  unit: '{job}',
+  description: 'Jobs scheduled for later (delayed, run_at or start_after in the future).',
   labels: ['queue'],
 };
 
@@ -37,23 +37,23 @@ export const queueOldestReadyAge: MetricDeclaration = {
   name: 'queue.oldest_ready.age',
   kind: 'observableGauge',
   unit: 's',
-  description: 'Seconds since the oldest due queued run was queued (now - min(queued_at)); 0 when none is due.',
+  description: 'Seconds the oldest ready job has waited (table: since queued_at; BullMQ, pg-boss, graphile-worker: since it became due); 0 when none is ready.',
   labels: ['queue'],
 };
 
 export const queueRunningExpiredLease: MetricDeclaration = {
   name: 'queue.running.expired_lease',
   kind: 'observableGauge',
-  unit: '{run}',
-  description: 'Running runs whose lease has expired (lease_expires_at < now): their worker probably died. Should be 0.',
+  unit: '{job}',
+  description: 'Running jobs whose lease or lock has expired (BullMQ: stalled): their worker probably died. Should be 0.',
   labels: ['queue'],
 };
 
 export const queueRunningActiveLease: MetricDeclaration = {
   name: 'queue.running.active_lease',
   kind: 'observableGauge',
-  unit: '{run}',
-  description: 'Running runs holding a live lease (lease_expires_at >= now): work in progress.',
+  unit: '{job}',
+  description: 'Running jobs holding a live lease or lock: work in progress.',
   labels: ['queue'],
 };
 
