@@ -6,10 +6,12 @@
  * Per queue (`<prefix>:<queue>:<state>`), as BullMQ's own getJobCounts counts:
  * `wait` and `active` lists (LLEN; a deprecated wait-list marker is not a job),
  * `delayed`, `prioritized`, `waiting-children`, `failed`, `completed` sorted
- * sets (ZCARD). Then, bounded by `scanLimit` entries:
+ * sets (ZCARD). Then, bounded scans:
  * - oldest ready age: the wait list's two ends (FIFO and LIFO jobs) and the
- *   first `scanLimit` prioritized jobs, each due at `timestamp + delay`;
- * - stalled jobs: active jobs whose lock key (`<job>:lock`, set by the worker
+ *   first `scanLimit` (100) prioritized jobs, each due at `timestamp + delay`
+ *   (one hash read each: the scan is most of the script's Redis time);
+ * - stalled jobs, over the first `activeScanLimit` (1000) active jobs: active
+ *   jobs whose lock key (`<job>:lock`, set by the worker
  *   and renewed while it runs) is gone: the worker died or stopped renewing.
  *   BullMQ's stalled-job checker moves them back to wait (or to failed) at its
  *   next run; until then they count here. Active jobs with a lock are the
@@ -28,20 +30,23 @@ export interface BullMQHealthOptions extends RedisConnectionOptions {
   queues: readonly string[];
   /** BullMQ's key prefix; default `bull`. */
   prefix?: string;
-  /** Entries read for the oldest-ready and stalled scans, per queue and set; default 1000. */
+  /** Prioritized jobs read for the oldest ready age, per queue; default 100. */
   scanLimit?: number;
+  /** Active jobs whose lock is checked, per queue; default 1000. */
+  activeScanLimit?: number;
   /** Between the end of one collection and the start of the next; default METRICS_COLLECTOR_INTERVAL (5 s). */
   intervalMillis?: number;
 }
 
 /**
- * KEYS: one `<prefix>:<queue>:` per queue. ARGV[1]: scan limit.
+ * KEYS: one `<prefix>:<queue>:` per queue. ARGV[1]: prioritized scan limit, ARGV[2]: active scan limit.
  * Returns, per queue, 11 integers: wait, active, delayed, prioritized,
  * waiting-children, failed, completed, oldest ready age in ms (-1: none),
  * stalled, locked, and the Redis time in ms.
  */
 export const BULLMQ_HEALTH_SCRIPT = `
 local limit = tonumber(ARGV[1])
+local activeLimit = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
@@ -64,7 +69,7 @@ for _, base in ipairs(KEYS) do
   consider(redis.call('LINDEX', base .. 'wait', 0))
   for _, id in ipairs(redis.call('ZRANGE', base .. 'prioritized', 0, limit - 1)) do consider(id) end
   local stalled, locked = 0, 0
-  for _, id in ipairs(redis.call('LRANGE', base .. 'active', 0, limit - 1)) do
+  for _, id in ipairs(redis.call('LRANGE', base .. 'active', 0, activeLimit - 1)) do
     if redis.call('EXISTS', base .. id .. ':lock') == 1 then locked = locked + 1 else stalled = stalled + 1 end
   end
   local age = -1
@@ -97,7 +102,8 @@ export function startBullMQHealthCollector(options: BullMQHealthOptions): QueueH
     const queueLabel = new QueueLabel({ queues });
     const prefix = options.prefix ?? 'bull';
     if (typeof prefix !== 'string' || prefix === '' || /[\s]/.test(prefix)) throw new Error('prefix must be a non-empty string without spaces');
-    const scanLimit = positiveInteger(options.scanLimit, 'scanLimit', 1_000);
+    const scanLimit = positiveInteger(options.scanLimit, 'scanLimit', 100);
+    const activeScanLimit = positiveInteger(options.activeScanLimit, 'activeScanLimit', 1_000);
     const intervalMillis = positiveInteger(options.intervalMillis, 'intervalMillis', defaultCollectorInterval(), 10);
     const commandTimeoutMillis = positiveInteger(options.commandTimeoutMillis, 'commandTimeoutMillis', 2_000);
     const connectTimeoutMillis = positiveInteger(options.connectTimeoutMillis, 'connectTimeoutMillis', 5_000);
@@ -114,7 +120,7 @@ export function startBullMQHealthCollector(options: BullMQHealthOptions): QueueH
         async read(): Promise<QueueReading[]> {
           let raw: unknown;
           try {
-            raw = await link.evaluate(BULLMQ_HEALTH_SCRIPT, keys, [scanLimit]);
+            raw = await link.evaluate(BULLMQ_HEALTH_SCRIPT, keys, [scanLimit, activeScanLimit]);
           } catch (error) {
             throw new CollectionError(classifyRedisError(error), error);
           }
