@@ -57,11 +57,17 @@ export interface RedisLink {
 
 class ClientTimeout extends Error {}
 
+let clientIds = 0;
+const clientKeys = new WeakMap<object, string>();
+
 export function openRedisLink(options: RedisConnectionOptions, commandTimeoutMillis: number, connectTimeoutMillis: number): RedisLink {
   if ((options.client === undefined) === (options.connection === undefined)) throw new Error('give exactly one of client or connection');
   let own: RedisClientLike | undefined;
-  let target = 'client';
-  if (options.client === undefined) {
+  let target: string;
+  if (options.client !== undefined) {
+    target = clientKeys.get(options.client) ?? `client#${++clientIds}`;
+    clientKeys.set(options.client, target);
+  } else {
     const Redis = loadIoredis();
     const settings = {
       // Fail fast while disconnected rather than queueing: a collection that cannot run now is an error now.
@@ -74,6 +80,7 @@ export function openRedisLink(options: RedisConnectionOptions, commandTimeoutMil
       retryStrategy: (times: number) => Math.min(100 * times, 1_000),
       connectionName: 'otel-workspace-metrics-queue-health',
     };
+    target = 'connection';
     if (typeof options.connection === 'string') {
       own = new Redis(options.connection, settings);
       try {

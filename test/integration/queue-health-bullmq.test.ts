@@ -185,6 +185,31 @@ describe('BullMQ queue health', () => {
     }
   });
 
+  it('with your ioredis client (never closed by stop()), beside another collector of other queues', async () => {
+    const client = redis.client();
+    const mine = startBullMQHealthCollector({ client, queues: ['audit'], intervalMillis: HOUR });
+    try {
+      await mine.collectOnce();
+      await collector!.collectOnce();
+      const series = await scrapeFamilies(port);
+      // Both collectors report through the same instruments, each its own queues.
+      expect(series['queue_depth{queue="emails",status="waiting"}']).toBe(3);
+      expect(queueGauges(series, 'audit')).toEqual(
+        expectedQueue('audit', { waiting: 0, active: 0, delayed: 0, prioritized: 0, 'waiting-children': 0, failed: 0, completed: 0 }, { ready: 0, future: 0, expired: 0, active: 0, age: 0 }),
+      );
+      // The same source twice is refused.
+      logs.length = 0;
+      const twice = startBullMQHealthCollector({ client, queues: ['audit'], intervalMillis: HOUR });
+      await twice.stop();
+      expect(logs.some((line) => /already running/.test(line))).toBe(true);
+    } finally {
+      await mine.stop();
+    }
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+    expect(queueGauges(await scrapeFamilies(port), 'audit')).toEqual({});
+  });
+
   it('Redis frozen (SIGSTOP): the collection gives up after commandTimeoutMillis, counted as timeout, values withheld', async () => {
     await collector!.stop();
     collector = startBullMQHealthCollector({ connection: redis.url, queues: ['emails', 'reports'], intervalMillis: HOUR, commandTimeoutMillis: 300 });
