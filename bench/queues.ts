@@ -20,7 +20,7 @@ import {
   startPgBossHealthCollector,
   startQueueHealthCollector,
   type QueueHealthCollector,
-} from '../src/queues';
+} from '../src/exports/queues';
 import { BULLMQ_HEALTH_SCRIPT } from '../src/queues/bullmq';
 import { pgBossStatements } from '../src/queues/pg-boss';
 import { graphileWorkerStatement } from '../src/queues/graphile-worker';

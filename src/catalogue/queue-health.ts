@@ -7,7 +7,7 @@
  * queue's name, bounded by the collector's queue label policy
  * (src/queues/queue-label.ts); a table without a queue column has none.
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 
 export const queueDepth: MetricDeclaration = {
   name: 'queue.depth',

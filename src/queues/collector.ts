@@ -17,7 +17,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { counter, registerObservation } from '../record/instruments';
 import { BoundedLabel } from '../record/validate';
-import { OVERFLOW_VALUE } from '../policy/canonical';
+import { OVERFLOW_VALUE } from '../model/canonical';
 import { logInfo, warnRateLimited } from '../log';
 import {
   QUEUE_HEALTH_ERROR_REASONS,
@@ -33,8 +33,7 @@ import {
   type QueueHealthErrorReason,
 } from '../catalogue/queue-health';
 import type { QueueLabel } from './queue-label';
-import { activeKit } from '../sdk/start';
-import { readConfig } from '../config/env';
+import { currentRuntime } from '../record/runtime';
 
 /** What one queue looks like in one snapshot, in the backend's own words. */
 export interface QueueReading {
@@ -97,8 +96,11 @@ export interface LoopOptions {
   maxStatuses: number;
 }
 
-/** Keys of the collectors running in this process. */
-const runningKeys = new Set<string>();
+/** The keys of the collectors running under the current runtime (one collector per source). */
+const RUNNING_KEYS = Object.freeze({});
+function runningKeys(): Set<string> {
+  return currentRuntime().state<Set<string>>(RUNNING_KEYS, () => new Set());
+}
 
 /** Folded values for one queue label. */
 interface Folded {
@@ -124,7 +126,8 @@ export function nonNegativeNumber(value: unknown): number {
 }
 
 export function startCollectorLoop(source: QueueHealthSource, options: LoopOptions): QueueHealthCollector {
-  if (runningKeys.has(source.key)) {
+  const keys = runningKeys();
+  if (keys.has(source.key)) {
     throw new Error(`a queue health collector for ${source.key} is already running in this process; stop it first`);
   }
   const statusLabel = new BoundedLabel(options.maxStatuses);
@@ -250,7 +253,7 @@ export function startCollectorLoop(source: QueueHealthSource, options: LoopOptio
   // Every reason exists from the start at 0, so increase()/rate() see the first failure.
   for (const reason of QUEUE_HEALTH_ERROR_REASONS) counter(queueHealthCollectorErrors).add(0, { backend: source.backend, reason });
 
-  runningKeys.add(source.key);
+  keys.add(source.key);
   schedule(0);
 
   return {
@@ -263,7 +266,7 @@ export function startCollectorLoop(source: QueueHealthSource, options: LoopOptio
         await inFlight;
         snapshot = undefined;
         await source.close().catch(() => undefined);
-        runningKeys.delete(source.key);
+        keys.delete(source.key);
       })()),
   };
 }
@@ -284,7 +287,7 @@ export function positiveInteger(value: unknown, setting: string, fallback: numbe
 
 /** The collection interval when none is given: the running kit's, else the environment's (METRICS_COLLECTOR_INTERVAL). */
 export function defaultCollectorInterval(): number {
-  return activeKit()?.config.collectorIntervalMillis ?? readConfig(process.env).config.collectorIntervalMillis;
+  return currentRuntime().collectorIntervalMillis;
 }
 
 /**

@@ -9,7 +9,7 @@
  * - without it, the first `maxQueues` well-formed names seen are kept, later or
  *   malformed ones fold into `__other__`, as for every free-form label of the kit.
  */
-import { OVERFLOW_VALUE } from '../policy/canonical';
+import { OVERFLOW_VALUE } from '../model/canonical';
 import { BoundedLabel } from '../record/validate';
 
 export const DEFAULT_MAX_QUEUES = 50;

@@ -4,7 +4,7 @@
  * tests compare exact values.
  */
 import { parseExposition } from '../../src/exposition/parse';
-import { prometheusName } from '../../src/catalogue/types';
+import { prometheusName } from '../../src/model/types';
 import { QUEUE_HEALTH_METRICS } from '../../src/catalogue/queue-health';
 import { httpText } from './processes';
 

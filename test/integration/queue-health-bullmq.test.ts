@@ -15,7 +15,7 @@ import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
 import { startRedis, type RedisServer } from '../helpers/redis';
 import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
-import { startBullMQHealthCollector, type QueueHealthCollector } from '../../src/queues';
+import { startBullMQHealthCollector, type QueueHealthCollector } from '../../src/exports/queues';
 
 const HOUR = 3_600_000;
 const OLDEST_MS = 120_000;

@@ -15,7 +15,7 @@ import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor } from '../helpers/processes';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
-import { startGraphileWorkerHealthCollector, type QueueHealthCollector } from '../../src/queues';
+import { startGraphileWorkerHealthCollector, type QueueHealthCollector } from '../../src/exports/queues';
 import { loadGraphileWorker, type GraphileWorkerModule } from '../helpers/queue-libraries';
 
 const HOUR = 3_600_000;

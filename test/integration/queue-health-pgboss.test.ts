@@ -14,7 +14,7 @@ import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor } from '../helpers/processes';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
-import { startPgBossHealthCollector, type QueueHealthCollector } from '../../src/queues';
+import { startPgBossHealthCollector, type QueueHealthCollector } from '../../src/exports/queues';
 import { pgBossStatements } from '../../src/queues/pg-boss';
 import { loadPgBoss } from '../helpers/queue-libraries';
 

@@ -17,7 +17,7 @@ import { parseExposition } from '../../src/exposition/parse';
 import { freePort, httpText, spawnTracked } from '../helpers/processes';
 import { startRedis, type RedisServer } from '../helpers/redis';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
-import { instrumentBullMQProcessor, instrumentPgBossHandler, instrumentTaskList } from '../../src/queues';
+import { instrumentBullMQProcessor, instrumentPgBossHandler, instrumentTaskList } from '../../src/exports/queues';
 import { loadGraphileWorker, loadPgBoss } from '../helpers/queue-libraries';
 
 const N = 1_000;
