@@ -31,7 +31,14 @@ export interface KitConfig {
   collectorIntervalMillis: number;
   /** METRICS_RECORDING_PATH; `fast` falls back to `views` when a reader wants delta temporality. */
   recordingPath: RecordingPath;
+  /** METRICS_RUNTIME: runtime (event loop, heap, GC) and process (CPU, memory, threads) metrics. */
+  runtimeMetrics: boolean;
+  /** OTEL_NODE_RESOURCE_DETECTORS, resolved: which standard detectors describe the process on `target_info`. */
+  resourceDetectors: ResourceDetectorName[];
 }
+
+export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance';
+export const RESOURCE_DETECTORS: readonly ResourceDetectorName[] = ['env', 'host', 'os', 'process', 'serviceinstance'];
 
 export interface ConfigResult {
   config: KitConfig;
@@ -58,6 +65,8 @@ export const DEFAULT_CONFIG: KitConfig = {
   },
   collectorIntervalMillis: 5_000,
   recordingPath: 'fast',
+  runtimeMetrics: true,
+  resourceDetectors: [...RESOURCE_DETECTORS],
 };
 
 /** Variables this module reads: the README's table and the malformed-value test enumerate it. */
@@ -82,6 +91,8 @@ export const CONFIG_VARIABLES = [
   'METRICS_WORKSPACE_POLICY',
   'METRICS_COLLECTOR_INTERVAL',
   'METRICS_RECORDING_PATH',
+  'METRICS_RUNTIME',
+  'OTEL_NODE_RESOURCE_DETECTORS',
 ] as const;
 
 /** Shown in error lines: short and escaped, so a bad value cannot forge log lines. */
@@ -217,6 +228,8 @@ export function readConfig(env: Env = process.env): ConfigResult {
 
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
   const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
+  const runtimeMetrics = r.bool('METRICS_RUNTIME', d.runtimeMetrics);
+  const resourceDetectors = readResourceDetectors(r, d.resourceDetectors);
 
   return {
     config: {
@@ -229,9 +242,26 @@ export function readConfig(env: Env = process.env): ConfigResult {
       workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode },
       collectorIntervalMillis,
       recordingPath,
+      runtimeMetrics,
+      resourceDetectors,
     },
     problems: r.problems,
   };
+}
+
+/** The NodeSDK's convention: a comma-separated list of env, host, os, process, serviceinstance, or all / none. */
+function readResourceDetectors(r: Reader, fallback: readonly ResourceDetectorName[]): ResourceDetectorName[] {
+  const value = r.raw('OTEL_NODE_RESOURCE_DETECTORS');
+  if (value === undefined) return [...fallback];
+  const names = value.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '');
+  if (names.includes('none')) return [];
+  if (names.includes('all')) return [...RESOURCE_DETECTORS];
+  const known = names.filter((name): name is ResourceDetectorName => (RESOURCE_DETECTORS as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(RESOURCE_DETECTORS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    r.problem('OTEL_NODE_RESOURCE_DETECTORS', unknown.join(','), `expected ${RESOURCE_DETECTORS.join(', ')}, all or none`, known.length > 0 ? known.join(',') : 'none');
+  }
+  return [...new Set(known)];
 }
 
 function readExporters(r: Reader): ExporterKind[] {

@@ -14,6 +14,7 @@ import { DynamicAllowlist, fileAllowlistSource, type AllowlistSource } from '../
 import { registerSelfMetrics } from '../policy/self-metrics';
 import { buildViews } from './views';
 import { buildResource } from './resource';
+import { startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
 import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
 import { METER_NAME, rebind, setInstrumentSource } from '../record/instruments';
 import { FastPath, attachProducer, firstNonCumulativeReader } from '../fast/index';
@@ -107,7 +108,7 @@ function build(config: KitConfig, options: StartOptions): Kit {
 
   const decls = catalogue();
   markCatalogueStarted(true);
-  const resource = buildResource();
+  const resource = buildResource(process.cwd(), config.resourceDetectors);
   // The fast recording path (docs/PERFORMANCE.md): its MetricProducer feeds every reader.
   const fast =
     config.recordingPath === 'fast'
@@ -142,6 +143,20 @@ function build(config: KitConfig, options: StartOptions): Kit {
   rebind();
   if (options.httpServerMetrics !== false) startHttpServerMetrics();
   const stopSelfMetrics = workspacePolicy === undefined ? undefined : registerSelfMetrics(workspacePolicy, allowlist);
+  // Runtime and process metrics start once every preload and the main module's
+  // synchronous code have run, so an auto-instrumentations preload loaded after
+  // this one is seen and its runtime-node instance is the only one.
+  let runtime: RuntimeMetrics | undefined;
+  const runtimeStart = config.runtimeMetrics
+    ? setImmediate(() => {
+        try {
+          runtime = startRuntimeMetrics(provider, METER_NAME);
+          if (runtime.runtimeSource !== 'kit') logInfo(`runtime metrics (event loop, heap, GC) come from ${runtime.runtimeSource}, already running in this process; the kit adds the process metrics only`);
+        } catch (error) {
+          logError(`runtime metrics could not start (${(error as Error).message}); METRICS_RUNTIME=off silences this, the rest continues`);
+        }
+      })
+    : undefined; // ref'd on purpose: an unref'd immediate waits for the loop's next event (a 200 ms timer, say) before it runs
 
   let stopped: Promise<void> | undefined;
   const kit: Kit = {
@@ -156,6 +171,8 @@ function build(config: KitConfig, options: StartOptions): Kit {
     shutdown: () =>
       (stopped ??= (async () => {
         stopHttpServerMetrics();
+        if (runtimeStart !== undefined) clearImmediate(runtimeStart);
+        runtime?.stop();
         await provider.shutdown().catch(() => undefined);
         stopSelfMetrics?.();
         await allowlist?.stop().catch(() => undefined);
