@@ -7,7 +7,7 @@
  * so the same views (label keys, GC buckets), catalogue table, rules, alerts
  * and dashboards apply to them. No workspace stream: they describe the process.
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 
 function eventLoopDelay(stat: string, what: string): MetricDeclaration {
   return {

@@ -33,7 +33,7 @@ import {
   processThreadCount,
   processUptime,
 } from '../catalogue/runtime';
-import type { MetricDeclaration } from '../catalogue/types';
+import type { MetricDeclaration } from '../model/types';
 
 export const RUNTIME_NODE_PACKAGE = '@opentelemetry/instrumentation-runtime-node';
 const AUTO_INSTRUMENTATIONS_PACKAGE = '@opentelemetry/auto-instrumentations-node';

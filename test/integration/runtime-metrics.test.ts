@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parseExposition, sumSamples, type Family } from '../../src/exposition/parse';
 import { PROCESS_METRICS, RUNTIME_METRICS } from '../../src/catalogue/runtime';
-import { prometheusName, prometheusType } from '../../src/catalogue/types';
+import { prometheusName, prometheusType } from '../../src/model/types';
 import { freePort, httpText, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
 import { markedJson } from '../helpers/services';
 
