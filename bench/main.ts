@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness, queues. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, queues, runtime. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -9,8 +9,9 @@ import { series } from './series';
 import { collector } from './collector';
 import { freshness } from './freshness';
 import { queues } from './queues';
+import { runtime } from './runtime';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -46,6 +47,13 @@ async function main(): Promise<void> {
       case 'collector': {
         const { cpuRatio } = await collector();
         summary.push(['4 collector CPU per datapoint, allowlist / pass-through', '<= 1.2×', `${cpuRatio.toFixed(2)}× ${cpuRatio <= 1.2 ? 'MET' : 'NOT MET'}`]);
+        break;
+      }
+      case 'runtime': {
+        const { hotRatio, scrapeAddedMs } = await runtime();
+        // "Unchanged" within run-to-run noise: the hot path records nothing of the runtime family.
+        summary.push(['runtime metrics: hot path on / off', '<= 1.05×', `${hotRatio.toFixed(3)}× ${hotRatio <= 1.05 ? 'MET' : 'NOT MET'}`]);
+        summary.push(['runtime metrics: added scrape latency', 'reported', `${scrapeAddedMs.toFixed(3)} ms`]);
         break;
       }
       case 'freshness': {
