@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, queues. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -8,8 +8,9 @@ import { memory } from './memory';
 import { series } from './series';
 import { collector } from './collector';
 import { freshness } from './freshness';
+import { queues } from './queues';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
       case 'freshness': {
         const lines = await freshness();
         for (const line of lines) summary.push(line);
+        break;
+      }
+      case 'queues': {
+        for (const row of await queues()) summary.push([`6 one queue health collection, ${row.source}, ${row.jobs} jobs`, 'measured', `${row.medianMs.toFixed(1)} ms median; ${row.backend}`]);
         break;
       }
     }
