@@ -10,7 +10,7 @@ import * as decls from '../../../src/exports/catalogue';
 import { streamName, type MetricDeclaration } from '../../../src/model/types';
 import { labelValues, startInMemory, total } from '../../helpers/in-memory';
 
-type AnyHelper = (input: Record<string, unknown>) => void;
+type AnyHelper = (input: unknown) => void;
 
 interface Row {
   helper: AnyHelper;
