@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metrics, type Attributes, type HrTime } from '@opentelemetry/api';
-import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import fc from 'fast-check';
 import {
   AggregationTemporality,
@@ -64,7 +64,7 @@ afterEach(async () => {
   delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 });
 
-/** Pause between phases: wider than any difference between the SDK's clock (performance) and Date.now(). */
+/** Pause on both sides of a phase mark. */
 const PHASE_GAP_MS = 25;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -80,7 +80,7 @@ class Phases {
   /** Close the current phase (with a gap on both sides of the mark). */
   async next(): Promise<void> {
     await pause(PHASE_GAP_MS);
-    this.marks.push(Date.now());
+    this.marks.push(hrTimeToMilliseconds(hrTime())); // the clock both paths stamp points with
     await pause(PHASE_GAP_MS);
   }
 
