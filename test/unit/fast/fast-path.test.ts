@@ -103,7 +103,8 @@ interface Started {
 function startWith(env: Record<string, string>, temporality = AggregationTemporality.CUMULATIVE): Started {
   const exporters = [new InMemoryMetricExporter(temporality), new InMemoryMetricExporter(temporality)];
   const readers = exporters.map((exporter) => new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 }));
-  const kit = start({ env: { OTEL_METRICS_EXPORTER: 'none', ...env }, readers, httpServerMetrics: false });
+  // Runtime metrics differ from one collection to the next by nature: off, so the two paths can be compared exactly.
+  const kit = start({ env: { OTEL_METRICS_EXPORTER: 'none', METRICS_RUNTIME: 'off', ...env }, readers, httpServerMetrics: false });
   if (kit === undefined) throw new Error('kit did not start');
   const phases = new Phases();
   return {
@@ -259,7 +260,7 @@ function otlpPoints(request: OtlpRequest, name: string, kind: 'sum' | 'histogram
   }));
 }
 
-const POLICY_ENV = { METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_ALLOWLIST: 'ws-1,ws-2,ws-3,team-a/ws-1,team-b/*' };
+const POLICY_ENV = { METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_ALLOWLIST: 'ws-1,ws-2,ws-3,team-a/ws-1,team-b/*', METRICS_RUNTIME: 'off' };
 
 /** One step of a generated workload. */
 type Step =
