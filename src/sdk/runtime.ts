@@ -79,8 +79,11 @@ export interface Kit {
 
 /** What NodeSDK takes for metrics (its `views`, `metricReaders` and `resource` options). */
 export interface NodeSdkMetricsOptions {
+  /** The policy's views (both streams of every catalogue metric, the route policy on `http.route`). */
   views: ViewOptions[];
+  /** The kit's readers, each reading the fast path's data too. */
   metricReaders: IMetricReader[];
+  /** The kit's resource. */
   resource: Resource;
 }
 
