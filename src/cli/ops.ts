@@ -12,15 +12,18 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOpsConfig, opsOptions } from '../ops/options';
 import { renderArtifacts, staleArtifacts, writeArtifacts } from '../ops/generate';
+import { declaredMetrics } from '../ops/custom';
 import { EXIT, UsageError, type CliIo } from './io';
 
-export const OPS_USAGE = `usage: otel-workspace-metrics ops generate [--config FILE] [--out DIR] [--check]
+export const OPS_USAGE = `usage: otel-workspace-metrics ops generate [--config FILE] [--require MODULE]... [--out DIR] [--check]
 
 Renders prometheus/ (scrape config, recording rules, alerts, promtool tests)
 and grafana/ (dashboards, provisioning) from the metric catalogue.
 
   --config FILE   JSON or YAML options: workspaceLabel, runbookUrl, jobs, thresholds,
                   selectors, dashboards, metrics (your own families); validated
+  --require MODULE  load MODULE first (repeatable): the families it passes to
+                  declareMetrics get rules, alerts and panels too
   --out DIR       where prometheus/ and grafana/ go (default: the current directory)
   --check         write nothing; exit 1 and list the files under DIR that differ
 `;
@@ -32,6 +35,7 @@ export function runOps(argv: string[], io: CliIo): number {
       args: argv,
       options: {
         config: { type: 'string' },
+        require: { type: 'string', multiple: true, default: [] },
         out: { type: 'string', default: '.' },
         check: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
@@ -52,7 +56,12 @@ export function runOps(argv: string[], io: CliIo): number {
   }
   let options;
   try {
-    options = values.config === undefined ? opsOptions() : loadOpsConfig(values.config);
+    const before = new Set(declaredMetrics().map((decl) => decl.name));
+    for (const module of values.require) require(resolve(module));
+    const base = values.config === undefined ? opsOptions() : loadOpsConfig(values.config);
+    // the families the --require modules declared (not the config's, not earlier ones)
+    const declared = declaredMetrics().filter((decl) => !before.has(decl.name) && !base.metrics.some((m) => m.name === decl.name));
+    options = declared.length === 0 ? base : { ...base, metrics: [...base.metrics, ...declared] };
   } catch (error) {
     io.stderr(`ops generate: ${(error as Error).message}\n`);
     return EXIT.failed;

@@ -7,7 +7,7 @@
  * metrics" dashboard.
  */
 import { prometheusName, prometheusType, streamName, type MetricDeclaration } from '../catalogue/types';
-import { BUILTIN_METRICS } from '../catalogue/index';
+import { BUILTIN_METRICS, catalogue } from '../catalogue/index';
 import type { OpsOptions } from './options';
 
 export interface CustomFamily {
@@ -62,3 +62,9 @@ export function customFamilies(options: OpsOptions): CustomFamily[] {
   return out;
 }
 
+
+/** The families declared with `declareMetrics` in this process (the catalogue minus the built-in ones), for OpsOptions.metrics. */
+export function declaredMetrics(): MetricDeclaration[] {
+  const builtin = new Set(BUILTIN_METRICS.map((d) => d.name));
+  return catalogue().filter((decl) => !builtin.has(decl.name));
+}

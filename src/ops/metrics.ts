@@ -53,7 +53,7 @@ export const WORKFLOW_STEP_FAMILY: ExecutionFamily = { noun: 'workflow steps', c
 /** The families with per-workspace recording rules (and a workspace drill-down). */
 export const EXECUTION_FAMILIES: readonly ExecutionFamily[] = [ACTION_FAMILY, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY];
 
-/** The queue & lease health families (seed 004, src/catalogue/queue-health.ts): gauges and the collector's error counter. */
+/** The queue & lease health families (src/catalogue/queue-health.ts): gauges and the collector's error counter. */
 export const QUEUE_HEALTH = {
   depth: series(queueHealth.queueDepth),
   ready: series(queueHealth.queueReadyDepth),
