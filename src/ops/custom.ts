@@ -6,7 +6,7 @@
  * and a *FailureRateHigh alert; every family gets panels on the "Custom
  * metrics" dashboard.
  */
-import { prometheusName, prometheusType, streamName, type MetricDeclaration } from '../catalogue/types';
+import { prometheusName, prometheusType, streamName, type MetricDeclaration } from '../model/types';
 import { BUILTIN_METRICS, catalogue } from '../catalogue/index';
 import type { OpsOptions } from './options';
 

@@ -3,7 +3,7 @@
  * declarations (never typed by hand), so a renamed metric changes every
  * artifact that uses it, and the artifact tests notice.
  */
-import { prometheusName, prometheusType, streamName, type MetricDeclaration, type StreamKind } from '../catalogue/types';
+import { prometheusName, prometheusType, streamName, type MetricDeclaration, type StreamKind } from '../model/types';
 import { actionDuration, actionExecutions } from '../catalogue/actions';
 import { queueJobDuration, queueJobs } from '../catalogue/queue';
 import { workflowDuration, workflowExecutions, workflowStepDuration, workflowStepExecutions } from '../catalogue/workflows';

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CONFIG } from '../config/env';
-import type { MetricDeclaration } from '../catalogue/types';
+import type { MetricDeclaration } from '../model/types';
 
 /** Alert thresholds. Ratios are fractions (0.05 = 5%), durations seconds. */
 export interface OpsThresholds {
@@ -80,8 +80,11 @@ export interface OpsOptions {
     /** Services scraped directly on their embedded endpoint. */
     readonly embedded: string;
   };
+  /** Alert thresholds. */
   readonly thresholds: OpsThresholds;
+  /** Label matchers added to the series the artifacts read. */
   readonly selectors: OpsSelectors;
+  /** Dashboard uid and title prefixes, tag, refresh and time range. */
   readonly dashboards: OpsDashboardOptions;
   /**
    * The application's own families (those it passes to `declareMetrics`):
@@ -122,6 +125,7 @@ export const DEFAULT_OPS_OPTIONS: OpsOptions = {
   metrics: [],
 };
 
+/** What opsOptions() takes: any subset of OpsOptions, nested objects partial too. */
 export type OpsOverrides = Partial<Omit<OpsOptions, 'jobs' | 'thresholds' | 'selectors' | 'dashboards'>> & {
   readonly jobs?: Partial<OpsOptions['jobs']>;
   readonly thresholds?: Partial<OpsThresholds>;

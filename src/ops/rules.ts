@@ -15,7 +15,7 @@ import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilienc
 import { workerHealth } from '../catalogue/workers';
 import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
 import { BUILTIN_METRICS } from '../catalogue/index';
-import { prometheusName, prometheusType } from '../catalogue/types';
+import { prometheusName, prometheusType } from '../model/types';
 import { type OpsOptions, type OpsThresholds, runbookAnchor } from './options';
 import { customFamilies, type CustomFamily } from './custom';
 import { num, pascalCase, percent, serviceSeries, type ServiceSeries } from './format';

@@ -4,7 +4,7 @@
  * (options, matchers, uid and title), and the panel builders the dashboards
  * share. grafana.ts turns specs into Grafana's typed dashboard model.
  */
-import type { MetricDeclaration } from '../../catalogue/types';
+import type { MetricDeclaration } from '../../model/types';
 import type { OpsOptions } from '../options';
 import { bucket, series, type ExecutionFamily } from '../metrics';
 import { quantile, rate, selector, sumBy } from '../promql';
