@@ -350,14 +350,18 @@ describe('dashboards and recording rules on live data', () => {
     const expectations = PANEL_EXPECTATIONS[`${target.dashboard} / ${target.panel}`];
     const expected = expectations?.[target.refId.charCodeAt(0) - 65];
     if (!expected) return [`no expectation for ${target.dashboard} / ${target.panel} ${target.refId}`];
-    // the round rate, measured over the panel's window right before and after the panel's query: a fixture round may land in between
-    const before = await roundRate(RATE_INTERVAL);
+    // the round rate over the panel's window ($__rate_interval, or the 5m of a recording rule it shows),
+    // measured right before and after the panel's query: a fixture round may land in between
+    const recordedRate = /:rate5m\b/.test(expr);
+    const window = recordedRate ? '5m' : RATE_INTERVAL;
+    const tolerance = recordedRate ? 0.12 : 0.06;
+    const before = await roundRate(window);
     const result = await instant(promUrl, substitute(expr, APP_JOB));
-    const after = await roundRate(RATE_INTERVAL);
+    const after = await roundRate(window);
     if (result.status !== 'success') return [`${result.error}`];
     const series = result.data!.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
-    const first = valueProblems(series, expected, before);
-    return first.length === 0 ? [] : valueProblems(series, expected, after);
+    const first = valueProblems(series, expected, before, tolerance);
+    return first.length === 0 ? [] : valueProblems(series, expected, after, tolerance);
   }
 
   it('shows in every panel the value the fixture workload implies ($job = ops-app, $workspace = ws-0001)', async () => {
