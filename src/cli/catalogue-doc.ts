@@ -136,11 +136,11 @@ export function withReadmeCatalogue(readme: string, decls: readonly MetricDeclar
 
 if (require.main === module) {
   // `catalogue-doc.js --readme README.md` rewrites README's table in place; otherwise print docs/CATALOGUE.md.
-  const readmeIndex = process.argv.indexOf('--readme');
-  if (readmeIndex > 0 && process.argv[readmeIndex + 1]) {
+  const { parseArgs } = require('node:util') as typeof import('node:util');
+  const { values } = parseArgs({ options: { readme: { type: 'string' } }, strict: true, allowPositionals: false });
+  if (values.readme !== undefined) {
     const { readFileSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-    const path = process.argv[readmeIndex + 1]!;
-    writeFileSync(path, withReadmeCatalogue(readFileSync(path, 'utf8')));
+    writeFileSync(values.readme, withReadmeCatalogue(readFileSync(values.readme, 'utf8')));
   } else {
     process.stdout.write(renderCatalogueMarkdown());
   }

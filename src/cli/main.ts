@@ -5,9 +5,13 @@
  *
  *   otel-workspace-metrics render [...]   the collector's allowlist from the SDK policy
  *   otel-workspace-metrics audit <src>    cardinality audit of a Prometheus exposition
+ *   otel-workspace-metrics ops generate   Prometheus rules/alerts and Grafana dashboards
+ *
+ * Every command parses its arguments with node:util parseArgs.
  */
 import { runAudit, AUDIT_USAGE } from './audit';
 import { runRender, RENDER_USAGE } from './render';
+import { runOps, OPS_USAGE } from './ops';
 import { EXIT, UsageError, processIo, type CliIo } from './io';
 
 type Command = (argv: string[], io: CliIo) => number | Promise<number>;
@@ -15,6 +19,7 @@ type Command = (argv: string[], io: CliIo) => number | Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string; usage: string }> = {
   render: { run: runRender, summary: "print the collector's workspace allowlist from the policy (env, file); --check FILE for CI", usage: RENDER_USAGE },
   audit: { run: runAudit, summary: 'cardinality audit of a Prometheus /metrics endpoint or file', usage: AUDIT_USAGE },
+  ops: { run: runOps, summary: 'ops generate: Prometheus rules, alerts and Grafana dashboards (--config for your options)', usage: OPS_USAGE },
 };
 
 export const USAGE = `usage: otel-workspace-metrics <command> [options]

@@ -10,22 +10,23 @@
  * The committed files are this output with the default options; a unit test
  * compares them. Regenerate after changing a declaration or a rule:
  *
- *   npm run build && node dist/ops/generate.js
+ *   npm run ops:generate
  *
- * Render your own variant elsewhere (e.g. for `METRICS_WORKSPACE_LABEL_NAME=tenant_id`):
+ * Render your own variant elsewhere, with your thresholds, selectors, label
+ * name, dashboard options and metric families (src/ops/options.ts):
  *
- *   node dist/ops/generate.js --out ./ops --workspace-label tenant_id --runbook-url https://git.example.com/ops/RUNBOOK.md
+ *   npx otel-workspace-metrics ops generate --config ops.yaml --out ./ops
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { opsOptions, type OpsOptions } from './options';
 import { toYaml } from './yaml';
 import { alertRulesYaml, recordingRulesYaml } from './rules';
 import { alertTestsYaml, recordingTestsYaml } from './rule-tests';
-import { DASHBOARD_TAG, dashboardJson, dashboardSpecs } from './dashboards';
+import { dashboards } from './dashboards';
 import { DEFAULT_PROMETHEUS_CONFIG, PROMETHEUS_CONFIG_COMMENTS, prometheusConfig } from './prometheus-config';
 
-export const REGENERATE_OPS_COMMAND = 'npm run build && node dist/ops/generate.js';
+export const REGENERATE_OPS_COMMAND = 'npm run ops:generate';
 
 /** Header comment lines: what the file is, then the "generated" notice. */
 const header = (...lines: string[]): string[] => [
@@ -66,12 +67,12 @@ function grafanaDatasource() {
   };
 }
 
-function grafanaDashboardProvider() {
+function grafanaDashboardProvider(options: OpsOptions) {
   return {
     apiVersion: 1,
     providers: [
       {
-        name: DASHBOARD_TAG,
+        name: options.dashboards.tag,
         orgId: 1,
         folder: 'Workspace metrics',
         type: 'file',
@@ -102,7 +103,7 @@ export function renderArtifacts(options: OpsOptions = opsOptions()): Map<string,
       header('promtool unit tests of every alert, firing and silent: promtool test rules prometheus/tests/*.yaml'),
     ),
   );
-  for (const spec of dashboardSpecs(options)) files.set(`${DASHBOARD_DIR}/${spec.file}`, JSON.stringify(dashboardJson(spec, options), null, 2) + '\n');
+  for (const [file, dashboard] of dashboards(options)) files.set(`${DASHBOARD_DIR}/${file}`, JSON.stringify(dashboard, null, 2) + '\n');
   files.set(
     GRAFANA_DATASOURCE_FILE,
     toYaml(
@@ -115,42 +116,28 @@ export function renderArtifacts(options: OpsOptions = opsOptions()): Map<string,
   );
   files.set(
     GRAFANA_DASHBOARD_PROVIDER_FILE,
-    toYaml(grafanaDashboardProvider(), header('Grafana dashboard provisioning: copy or mount grafana/dashboards/*.json into options.path.')),
+    toYaml(grafanaDashboardProvider(options), header('Grafana dashboard provisioning: copy or mount grafana/dashboards/*.json into options.path.')),
   );
   return files;
 }
 
-function parseArgs(argv: readonly string[]): { out: string; options: OpsOptions } {
-  let out = resolve(__dirname, '..', '..');
-  const overrides: { workspaceLabel?: string; runbookUrl?: string } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = argv[i + 1];
-    if (value === undefined) throw new Error(`${arg} needs a value`);
-    if (arg === '--out') out = resolve(value);
-    else if (arg === '--workspace-label') overrides.workspaceLabel = value;
-    else if (arg === '--runbook-url') overrides.runbookUrl = value;
-    else throw new Error(`unknown option ${arg} (known: --out, --workspace-label, --runbook-url)`);
-    i++;
-  }
-  return { out, options: opsOptions(overrides) };
-}
-
-export function main(argv: readonly string[]): void {
-  const { out, options } = parseArgs(argv);
-  for (const [path, content] of renderArtifacts(options)) {
+/** Writes `files` (from renderArtifacts) under `out`; returns the paths written. */
+export function writeArtifacts(out: string, files: ReadonlyMap<string, string>): string[] {
+  for (const [path, content] of files) {
     const target = join(out, path);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, content);
-    console.log(`wrote ${path}`);
   }
+  return [...files.keys()];
 }
 
-if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (error) {
-    console.error(`generate: ${(error as Error).message}`);
-    process.exit(2);
-  }
+/** The paths among `files` whose copy under `root` is missing or differs. */
+export function staleArtifacts(root: string, files: ReadonlyMap<string, string>): string[] {
+  return [...files.keys()].filter((path) => {
+    try {
+      return readFileSync(join(root, path), 'utf8') !== files.get(path);
+    } catch {
+      return true;
+    }
+  });
 }

@@ -12,11 +12,15 @@ import { cacheOperations } from '../catalogue/cache';
 import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilience';
 import { workerHealth } from '../catalogue/workers';
 import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
-import { prometheusName, type MetricDeclaration } from '../model/types';
+import { prometheusName, prometheusType, type MetricDeclaration } from '../model/types';
+import { BUILTIN_METRICS } from '../catalogue/index';
 import { OVERFLOW_VALUE } from '../model/canonical';
 import type { OpsOptions } from './options';
 import { ACTION_FAMILY, COLLECTOR_METRICS, EXECUTION_FAMILIES, QUEUE_HEALTH, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY, bucket, count, series, type ExecutionFamily } from './metrics';
 import { QUANTILES, alertGroups, alertRuleYaml, recorded, recordingRuleGroups, type AlertRule } from './rules';
+import { customFamilies, type CustomFamily } from './custom';
+import { humanizeDuration, humanizePercentage, num, pascalCase } from './format';
+import type { OpsThresholds } from './options';
 
 export interface InputSeries {
   readonly series: string;
@@ -250,8 +254,65 @@ function foldCase(options: OpsOptions): RecordingTestCase {
   };
 }
 
+/**
+ * A custom family's rules, with the inputs of familyCase: per job (baseline)
+ * 3.5 ok + 0.5 error per second; per workspace ws-a 1.5 ok + 0.5 error,
+ * ws-b and ws-c 1 ok (without `status`, all of them count as recordings);
+ * histogram buckets as in familyCase.
+ */
+function customCase(family: CustomFamily, options: OpsOptions): RecordingTestCase | undefined {
+  if (family.counting === undefined) return undefined;
+  const W = options.workspaceLabel;
+  const extra: Record<string, string> = {};
+  for (const key of family.labels) extra[key] = 'example';
+  const st = (status: string): Record<string, string> => (family.hasStatus ? { status } : {});
+  const input: InputSeries[] = [
+    growing(family.counting.baseline, { ...extra, ...st('ok'), job: 'svc' }, family.hasStatus ? 210 : 240, STEPS),
+    ...(family.hasStatus ? [growing(family.counting.baseline, { ...extra, ...st('error'), job: 'svc' }, 30, STEPS)] : []),
+  ];
+  const tests: ExprTest[] = [];
+  const perJob = (record: string, value: number): ExprTest => ({ expr: record, evalTime: EVAL, samples: [{ labels: sample(record, { job: 'svc' }), value }] });
+  tests.push(perJob(recorded.customRate('job', family), 4));
+  if (family.hasStatus) tests.push(perJob(recorded.customFailureRatio('job', family), 0.125));
+  const jobBuckets: [number, number][] = [[0.25, 2], [0.5, 4], [Infinity, 4]];
+  if (family.buckets) {
+    input.push(...buckets(family.buckets.baseline, { ...extra, ...st('ok'), job: 'svc' }, [['0.25', 120], ['0.5', 240], ['+Inf', 240]], STEPS));
+    tests.push(...QUANTILES.map((q) => perJob(recorded.customQuantile('job', family, q), bucketQuantile(q, jobBuckets))));
+  }
+  const ws = family.counting.workspace;
+  if (ws !== undefined) {
+    const at = (id: string, status: string) => ({ ...extra, ...st(status), [W]: id, job: 'svc' });
+    input.push(
+      growing(ws, at('ws-a', 'ok'), family.hasStatus ? 90 : 120, STEPS),
+      ...(family.hasStatus ? [growing(ws, at('ws-a', 'error'), 30, STEPS)] : []),
+      growing(ws, at('ws-b', 'ok'), 60, STEPS),
+    );
+    const perWorkspace = (record: string, values: Record<string, number>): ExprTest => ({
+      expr: record,
+      evalTime: EVAL,
+      samples: Object.entries(values).map(([id, value]) => ({ labels: sample(record, { [W]: id }), value })),
+    });
+    tests.push(perWorkspace(recorded.customRate('workspace', family), { 'ws-a': 2, 'ws-b': 1 }));
+    if (family.hasStatus) tests.push(perWorkspace(recorded.customFailureRatio('workspace', family), { 'ws-a': 0.25, 'ws-b': 0 }));
+    if (family.buckets?.workspace) {
+      input.push(
+        ...buckets(family.buckets.workspace, at('ws-a', 'ok'), [['0.25', 0], ['0.5', 120], ['+Inf', 120]], STEPS),
+        ...buckets(family.buckets.workspace, at('ws-b', 'ok'), [['0.25', 60], ['0.5', 60], ['+Inf', 60]], STEPS),
+      );
+      const wsBuckets: Record<string, [number, number][]> = { 'ws-a': [[0.25, 0], [0.5, 2], [Infinity, 2]], 'ws-b': [[0.25, 1], [0.5, 1], [Infinity, 1]] };
+      tests.push(
+        ...QUANTILES.map((q) =>
+          perWorkspace(recorded.customQuantile('workspace', family, q), { 'ws-a': bucketQuantile(q, wsBuckets['ws-a']!), 'ws-b': bucketQuantile(q, wsBuckets['ws-b']!) }),
+        ),
+      );
+    }
+  }
+  return { name: `recording rules: custom family ${family.decl.name}`, input, exprTests: tests };
+}
+
 export function recordingTestCases(options: OpsOptions): RecordingTestCase[] {
-  return [...EXECUTION_FAMILIES.map((family) => familyCase(family, options)), httpAndCacheCase(), foldCase(options)];
+  const custom = customFamilies(options).flatMap((family) => customCase(family, options) ?? []);
+  return [...EXECUTION_FAMILIES.map((family) => familyCase(family, options)), httpAndCacheCase(), foldCase(options), ...custom];
 }
 
 // ---- alerts --------------------------------------------------------------
@@ -270,26 +331,32 @@ function durations(family: ExecutionFamily, job: string, lower: number, upper: n
   return buckets(bucket(family.histogram), extra, [[String(lower), 0], [String(upper), 60], ['+Inf', 60]], steps);
 }
 
-function failureSpecs(family: ExecutionFamily, job: string, critical: boolean): [AlertTestSpec, AlertTestSpec?] {
+/** Whole percentages around a ratio threshold: twice it (capped at 99) fires, half of it (rounded down) does not. */
+function around(threshold: number): { firing: number; quiet: number } {
+  return { firing: Math.min(99, Math.round(threshold * 200)), quiet: Math.floor(threshold * 50) };
+}
+
+function failureSpecs(t: OpsThresholds, family: ExecutionFamily, job: string, critical: boolean): [AlertTestSpec, AlertTestSpec?] {
+  const h = around(t.failureRatioHigh);
   const high: AlertTestSpec = {
     firing: {
-      input: outcomes(family, job, 90, 10, 30),
+      input: outcomes(family, job, 100 - h.firing, h.firing, 30),
       evalTime: '20m',
-      alerts: [{ labels: { job }, description: `10% of ${family.noun} in ${job} ended in error or timeout over the last 5 minutes.` }],
+      alerts: [{ labels: { job }, description: `${h.firing}% of ${family.noun} in ${job} ended in error or timeout over the last 5 minutes.` }],
     },
-    quiet: { input: outcomes(family, job, 98, 2, 30), evalTime: '20m' },
+    quiet: { input: outcomes(family, job, 100 - h.quiet, h.quiet, 30), evalTime: '20m' },
   };
   if (!critical) return [high];
+  const c = around(t.failureRatioCritical);
   return [
     high,
     {
       firing: {
-        input: outcomes(family, job, 50, 50, 30),
+        input: outcomes(family, job, 100 - c.firing, c.firing, 30),
         evalTime: '20m',
-        alerts: [{ labels: { job }, description: `50% of ${family.noun} in ${job} ended in error or timeout over the last 5 minutes.` }],
+        alerts: [{ labels: { job }, description: `${c.firing}% of ${family.noun} in ${job} ended in error or timeout over the last 5 minutes.` }],
       },
-      // 10% fails: high, not critical
-      quiet: { input: outcomes(family, job, 90, 10, 30), evalTime: '20m' },
+      quiet: { input: outcomes(family, job, 100 - c.quiet, c.quiet, 30), evalTime: '20m' },
     },
   ];
 }
@@ -316,9 +383,29 @@ function targetDownSpec(job: string, instance: string): AlertTestSpec {
 
 export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpec> {
   const W = options.workspaceLabel;
-  const [actionHigh, actionCritical] = failureSpecs(ACTION_FAMILY, 'checkout', true);
-  const [workflowHigh, workflowCritical] = failureSpecs(WORKFLOW_FAMILY, 'engine', true);
-  const [queueJobHigh] = failureSpecs(QUEUE_JOB_FAMILY, 'worker', false);
+  const t = options.thresholds;
+  const [actionHigh, actionCritical] = failureSpecs(t, ACTION_FAMILY, 'checkout', true);
+  const [workflowHigh, workflowCritical] = failureSpecs(t, WORKFLOW_FAMILY, 'engine', true);
+  const [queueJobHigh] = failureSpecs(t, QUEUE_JOB_FAMILY, 'worker', false);
+  /** Durations in (threshold/3, 2 threshold] (p95 = 1.6 threshold) fire; in (threshold/10, threshold/5] they do not. */
+  const slow = (family: ExecutionFamily, job: string, threshold: number) =>
+    slowSpec(
+      family,
+      job,
+      [threshold / 3, threshold * 2],
+      [threshold / 10, threshold / 5],
+      `95% of ${family.noun} in ${job} take up to ${humanizeDuration(bucketQuantile(0.95, [[threshold / 3, 0], [threshold * 2, 1], [Infinity, 1]]))} (threshold ${num(threshold)}s).`,
+    );
+  const backlog = { firing: Math.ceil(t.queueReadyDepth * 1.5) + 1, quiet: Math.floor(t.queueReadyDepth / 5) };
+  const httpErrors = around(t.httpErrorRatio);
+  const fold = {
+    /** WorkspaceOverflowGrowing: a share above overflowRatio, after one below it divided by twice the growth factor. */
+    after: (1 + t.overflowRatio) / 2,
+    before: (1 + t.overflowRatio) / 2 / (2 * t.overflowGrowth),
+    /** WorkspaceAllowlistDiverged: above and below its ratio. */
+    diverged: (1 + t.allowlistDivergedRatio) / 2,
+    healthy: t.allowlistDivergedRatio / 2,
+  };
   const queue = { job: 'worker', instance: 'worker-1' };
   /** An alert on one gauge of the queue read by `worker`: held at `firing` it fires with `description`, held at `quiet` it stays silent. */
   const queueGauge = (name: string, levels: { firing: number; quiet: number; steps: number }, evalTime: string, description: string): AlertTestSpec => ({
@@ -348,19 +435,19 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
   return {
     ActionFailureRateHigh: actionHigh,
     ActionFailureRateCritical: actionCritical!,
-    ActionExecutionsSlow: slowSpec(ACTION_FAMILY, 'checkout', [10, 60], [0.5, 1], '95% of action executions in checkout take up to 57.5s (threshold 30s).'),
+    ActionExecutionsSlow: slow(ACTION_FAMILY, 'checkout', t.actionP95Seconds),
     WorkflowFailureRateHigh: workflowHigh,
     WorkflowFailureRateCritical: workflowCritical!,
-    WorkflowExecutionsSlow: slowSpec(WORKFLOW_FAMILY, 'engine', [60, 300], [30, 60], '95% of workflow executions in engine take up to 4m 48s (threshold 120s).'),
+    WorkflowExecutionsSlow: slow(WORKFLOW_FAMILY, 'engine', t.workflowP95Seconds),
     QueueJobFailureRateHigh: queueJobHigh,
-    QueueBacklog: queueGauge(QUEUE_HEALTH.ready, { firing: 150, quiet: 20, steps: 20 }, '10m', '150 runs are ready in the queue read by worker (threshold 100).'),
+    QueueBacklog: queueGauge(QUEUE_HEALTH.ready, { ...backlog, steps: 20 }, '10m', `${backlog.firing} runs are ready in the queue read by worker (threshold ${num(t.queueReadyDepth)}).`),
     QueueOldestReadyRunTooOld: {
       firing: {
-        input: [{ series: sample(QUEUE_HEALTH.oldestReadyAge, queue), values: '600+60x20' }],
+        input: [{ series: sample(QUEUE_HEALTH.oldestReadyAge, queue), values: `${num(2 * t.queueOldestReadySeconds)}+60x20` }],
         evalTime: '10m',
-        alerts: [{ labels: { job: 'worker' }, description: 'The oldest ready run in the queue read by worker has waited 20m 0s.' }],
+        alerts: [{ labels: { job: 'worker' }, description: `The oldest ready run in the queue read by worker has waited ${humanizeDuration(2 * t.queueOldestReadySeconds + 600)}.` }],
       },
-      quiet: { input: [constant(QUEUE_HEALTH.oldestReadyAge, queue, 5, 20)], evalTime: '10m' },
+      quiet: { input: [constant(QUEUE_HEALTH.oldestReadyAge, queue, Math.floor(t.queueOldestReadySeconds / 60), 20)], evalTime: '10m' },
     },
     QueueExpiredLeases: queueGauge(QUEUE_HEALTH.expiredLeases, { firing: 2, quiet: 0, steps: 10 }, '5m', '2 running runs in the queue read by worker have an expired lease.'),
     QueueNoActiveWorkers: {
@@ -399,20 +486,27 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     },
     HttpErrorRateHigh: {
       firing: {
-        input: [growing(httpCount, httpLabels('200'), 90, 30), growing(httpCount, httpLabels('404'), 50, 30), growing(httpCount, httpLabels('500'), 10, 30)],
+        input: [
+          growing(httpCount, httpLabels('200'), 100 - httpErrors.firing - Math.min(50, 100 - httpErrors.firing), 30),
+          growing(httpCount, httpLabels('404'), Math.min(50, 100 - httpErrors.firing), 30),
+          growing(httpCount, httpLabels('500'), httpErrors.firing, 30),
+        ],
         evalTime: '20m',
-        alerts: [{ labels: { job: 'api' }, description: '6.667% of HTTP requests served by api ended in a 5xx response over the last 5 minutes.' }],
+        alerts: [{ labels: { job: 'api' }, description: `${humanizePercentage(httpErrors.firing / 100)} of HTTP requests served by api ended in a 5xx response over the last 5 minutes.` }],
       },
-      // 4xx responses are the clients' errors, not the service's
-      quiet: { input: [growing(httpCount, httpLabels('200'), 90, 30), growing(httpCount, httpLabels('404'), 50, 30), growing(httpCount, httpLabels('500'), 1, 30)], evalTime: '20m' },
+      // 4xx responses are the clients' errors, not the service's: half of the requests are 404s
+      quiet: {
+        input: [growing(httpCount, httpLabels('200'), 50 - httpErrors.quiet, 30), growing(httpCount, httpLabels('404'), 50, 30), growing(httpCount, httpLabels('500'), httpErrors.quiet, 30)],
+        evalTime: '20m',
+      },
     },
     HttpLatencyHigh: {
       firing: {
-        input: buckets(httpBucket, httpLabels('200'), [['1', 0], ['2.5', 60], ['+Inf', 60]], 30),
+        input: buckets(httpBucket, httpLabels('200'), [[num(t.httpP95Seconds), 0], [num(t.httpP95Seconds * 2.5), 60], ['+Inf', 60]], 30),
         evalTime: '20m',
-        alerts: [{ labels: { job: 'api' }, description: '95% of HTTP requests served by api take up to 2.425s.' }],
+        alerts: [{ labels: { job: 'api' }, description: `95% of HTTP requests served by api take up to ${humanizeDuration(t.httpP95Seconds * 2.425)}.` }],
       },
-      quiet: { input: buckets(httpBucket, httpLabels('200'), [['0.1', 0], ['0.25', 60], ['+Inf', 60]], 30), evalTime: '20m' },
+      quiet: { input: buckets(httpBucket, httpLabels('200'), [[num(t.httpP95Seconds / 10), 0], [num(t.httpP95Seconds / 4), 60], ['+Inf', 60]], 30), evalTime: '20m' },
     },
     CircuitBreakerOpen: {
       firing: {
@@ -439,31 +533,34 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     },
     WorkspaceOverflowGrowing: {
       firing: {
-        // 0.1/s of 2/s fold for 90 minutes (5%), then 1.2/s (60%)
-        input: [{ series: sample(folded, { job: 'api', metric: actionsWs }), values: '0+6x90 612+72x60' }, ...actionsWsInput(150)],
+        // of 2/s, fold.before for 90 minutes, then fold.after
+        input: [
+          { series: sample(folded, { job: 'api', metric: actionsWs }), values: `0+${num(fold.before * 120)}x90 ${num(fold.before * 120 * 90 + fold.after * 120)}+${num(fold.after * 120)}x60` },
+          ...actionsWsInput(150),
+        ],
         evalTime: '150m',
         alerts: [
           {
             labels: { job: 'api', metric: actionsWs },
-            description: `60% of ${actionsWs} recordings in api fold into __other__ (${W} not allowlisted), more than 1.5 times the share of an hour ago.`,
+            description: `${humanizePercentage(fold.after)} of ${actionsWs} recordings in api fold into __other__ (${W} not allowlisted), more than ${num(t.overflowGrowth)} times the share of an hour ago.`,
           },
         ],
       },
-      // a steady 60%: high (WorkspaceAllowlistDiverged) but not growing
-      quiet: { input: [growing(folded, { job: 'api', metric: actionsWs }, 72, 150), ...actionsWsInput(150)], evalTime: '150m' },
+      // a steady high share (fold.after): not growing
+      quiet: { input: [growing(folded, { job: 'api', metric: actionsWs }, fold.after * 120, 150), ...actionsWsInput(150)], evalTime: '150m' },
     },
     WorkspaceAllowlistDiverged: {
       firing: {
-        input: [growing(folded, { job: 'api', metric: actionsWs }, 72, 100), ...actionsWsInput(100)],
+        input: [growing(folded, { job: 'api', metric: actionsWs }, fold.diverged * 120, 100), ...actionsWsInput(100)],
         evalTime: '100m',
         alerts: [
           {
             labels: { job: 'api', metric: actionsWs },
-            description: `60% of ${actionsWs} recordings in api have folded into __other__ for an hour (${W} not allowlisted).`,
+            description: `${humanizePercentage(fold.diverged)} of ${actionsWs} recordings in api have folded into __other__ for an hour (${W} not allowlisted).`,
           },
         ],
       },
-      quiet: { input: [growing(folded, { job: 'api', metric: actionsWs }, 30, 100), ...actionsWsInput(100)], evalTime: '100m' },
+      quiet: { input: [growing(folded, { job: 'api', metric: actionsWs }, fold.healthy * 120, 100), ...actionsWsInput(100)], evalTime: '100m' },
     },
     WorkspaceAllowlistReloadFailing: {
       firing: {
@@ -494,13 +591,74 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
       },
     },
     MetricsEndpointDown: targetDownSpec(options.jobs.embedded, '10.0.0.5:9464'),
+    ...Object.fromEntries(customFamilies(options).filter((f) => f.hasStatus).map((family) => [`${pascalCase(family.decl.name)}FailureRateHigh`, customFailureSpec(t, family)])),
+  };
+}
+
+/** A custom family's failure-rate alert: twice the threshold fires, half of it stays silent. */
+function customFailureSpec(t: OpsThresholds, family: CustomFamily): AlertTestSpec {
+  const h = around(t.failureRatioHigh);
+  const counting = family.counting!.baseline;
+  const extra: Record<string, string> = {};
+  for (const key of family.labels) extra[key] = 'example';
+  const input = (ok: number, error: number) => [growing(counting, { job: 'svc', ...extra, status: 'ok' }, ok, 30), growing(counting, { job: 'svc', ...extra, status: 'error' }, error, 30)];
+  return {
+    firing: {
+      input: input(100 - h.firing, h.firing),
+      evalTime: '20m',
+      alerts: [{ labels: { job: 'svc' }, description: `${h.firing}% of ${family.decl.name} recordings in svc ended in error or timeout over the last 5 minutes.` }],
+    },
+    quiet: { input: input(100 - h.quiet, h.quiet), evalTime: '20m' },
   };
 }
 
 // ---- rendering -----------------------------------------------------------
 
-function inputYaml(input: readonly InputSeries[]) {
-  return input.map((s) => ({ series: s.series, values: s.values }));
+/**
+ * Labels an input series needs to match the user's service selector
+ * (OpsOptions.selectors.service): `a="b"` gives a="b", `a=~"b|c"` gives
+ * a="b" (its first alternative, when that is a plain value); `!=`/`!~`
+ * match series without the label.
+ */
+export function serviceLabels(options: OpsOptions): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const m of options.selectors.service.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+    const [, name, op, value] = m as unknown as [string, string, string, string];
+    if (op === '=') labels[name] = value;
+    else if (op === '=~') {
+      const first = value.split('|')[0]!;
+      if (!/^[A-Za-z0-9_.:/-]*$/.test(first)) throw new Error(`selectors.service: cannot build promtool inputs for ${name}=~"${value}" (use = or a plain first alternative)`);
+      labels[name] = first;
+    }
+  }
+  return labels;
+}
+
+/** The catalogue series names (the rules add the service selector to these, and to no other). */
+function catalogueNames(options: OpsOptions): Set<string> {
+  const names = new Set<string>();
+  for (const decl of [...BUILTIN_METRICS, ...options.metrics]) {
+    for (const stream of ['baseline', 'workspace'] as const) {
+      if (stream === 'workspace' && !decl.workspaceStream) continue;
+      const name = prometheusName(decl, stream);
+      if (prometheusType(decl) === 'histogram') for (const part of ['bucket', 'count', 'sum']) names.add(`${name}_${part}`);
+      else names.add(name);
+    }
+  }
+  return names;
+}
+
+function inputYaml(input: readonly InputSeries[], options: OpsOptions) {
+  const extra = Object.entries(serviceLabels(options));
+  const names = extra.length === 0 ? new Set<string>() : catalogueNames(options);
+  return input.map((s) => {
+    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(s.series)![0];
+    if (!names.has(name)) return { series: s.series, values: s.values };
+    const added = extra.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+    const rest = s.series.slice(name.length);
+    const series = rest.startsWith('{') ? `${name}{${added}, ${rest.slice(1)}` : `${name}{${added}}`;
+    return { series, values: s.values };
+  });
 }
 
 export function recordingTestsYaml(options: OpsOptions, ruleFiles: readonly string[]) {
@@ -513,7 +671,7 @@ export function recordingTestsYaml(options: OpsOptions, ruleFiles: readonly stri
       return {
         name: test.name,
         interval: INTERVAL,
-        input_series: inputYaml(test.input),
+        input_series: inputYaml(test.input, options),
         promql_expr_test: test.exprTests.map((t) => ({
           expr: t.expr,
           eval_time: t.evalTime,
@@ -537,7 +695,7 @@ export function alertTestsYaml(options: OpsOptions, ruleFiles: readonly string[]
       {
         name: `${rule.alert} fires`,
         interval: INTERVAL,
-        input_series: inputYaml(spec.firing.input),
+        input_series: inputYaml(spec.firing.input, options),
         alert_rule_test: [
           {
             eval_time: spec.firing.evalTime,
@@ -552,7 +710,7 @@ export function alertTestsYaml(options: OpsOptions, ruleFiles: readonly string[]
       {
         name: `${rule.alert} stays silent on healthy input`,
         interval: INTERVAL,
-        input_series: inputYaml(spec.quiet.input),
+        input_series: inputYaml(spec.quiet.input, options),
         alert_rule_test: [{ eval_time: spec.quiet.evalTime, alertname: rule.alert, exp_alerts: [] }],
       },
     ];

@@ -15,8 +15,10 @@ import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilienc
 import { workerHealth } from '../catalogue/workers';
 import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
 import { BUILTIN_METRICS } from '../catalogue/index';
-import { prometheusName } from '../model/types';
-import { type OpsOptions, runbookAnchor } from './options';
+import { prometheusName, prometheusType } from '../model/types';
+import { type OpsOptions, type OpsThresholds, runbookAnchor } from './options';
+import { customFamilies, type CustomFamily } from './custom';
+import { num, pascalCase, percent, serviceSeries, type ServiceSeries } from './format';
 import {
   ACTION_FAMILY,
   COLLECTOR_METRICS,
@@ -32,7 +34,7 @@ import {
   series,
   type ExecutionFamily,
 } from './metrics';
-import { increase, maxBy, minBy, quantile, rate, rateRatio, selector, sumBy } from './promql';
+import { increase, maxBy, minBy, quantile, rate, rateRatio, sumBy } from './promql';
 
 export interface RecordingRule {
   readonly record: string;
@@ -76,6 +78,9 @@ export const recorded = {
   httpQuantile: (q: number) => `job:${ruleMetric(httpServerRequestDuration)}:${quantileOperation(q)}`,
   cacheHitRatio: () => `job_cache:${ruleMetric(cacheOperations).replace(/_operations$/, '_hits')}:ratio_rate${RULE_WINDOW}`,
   workspaceFoldedRatio: () => `job_metric:workspace_folded:ratio_rate${FOLD_WINDOW}`,
+  customRate: (level: string, family: CustomFamily) => `${level}:${family.ruleMetric}:rate${RULE_WINDOW}`,
+  customFailureRatio: (level: string, family: CustomFamily) => `${level}:${family.ruleMetric}_failed:ratio_rate${RULE_WINDOW}`,
+  customQuantile: (level: string, family: CustomFamily, q: number) => `${level}:${family.ruleMetric}:${quantileOperation(q)}`,
 } as const;
 
 /** The fold share looks at a longer window: allowlist problems are slow. */
@@ -84,17 +89,30 @@ export const FOLD_WINDOW = '30m';
 const STATUS_CODE = HTTP_ATTRIBUTES.statusCode.replace(/\./g, '_');
 export const HTTP_SERVER_ERROR_MATCHER = `${STATUS_CODE}=~"5.."`;
 
-function executionRules(level: string, labels: readonly string[], family: ExecutionFamily, stream: 'baseline' | 'workspace'): RecordingRule[] {
+function executionRules(sel: ServiceSeries, level: string, labels: readonly string[], family: ExecutionFamily, stream: 'baseline' | 'workspace'): RecordingRule[] {
   const executions = series(family.counter, stream);
   const buckets = bucket(family.histogram, stream);
   return [
-    { record: recorded.rate(level, family), expr: sumBy(labels, rate(executions, RULE_WINDOW)) },
+    { record: recorded.rate(level, family), expr: sumBy(labels, rate(sel(executions), RULE_WINDOW)) },
     {
       record: recorded.failureRatio(level, family),
-      expr: rateRatio(labels, selector(executions, [FAILURE_MATCHER]), executions, RULE_WINDOW),
+      expr: rateRatio(labels, sel(executions, [FAILURE_MATCHER]), sel(executions), RULE_WINDOW),
     },
-    ...QUANTILES.map((q) => ({ record: recorded.quantile(level, family, q), expr: quantile(q, labels, buckets, RULE_WINDOW) })),
+    ...QUANTILES.map((q) => ({ record: recorded.quantile(level, family, q), expr: quantile(q, labels, sel(buckets), RULE_WINDOW) })),
   ];
+}
+
+/** A custom family's rules at one level: rate of recordings, failure ratio (with `status`), quantiles (histograms). */
+function customRules(sel: ServiceSeries, level: string, labels: readonly string[], family: CustomFamily, stream: 'baseline' | 'workspace'): RecordingRule[] {
+  const counting = family.counting?.[stream];
+  if (counting === undefined) return [];
+  const rules: RecordingRule[] = [{ record: recorded.customRate(level, family), expr: sumBy(labels, rate(sel(counting), RULE_WINDOW)) }];
+  if (family.hasStatus) {
+    rules.push({ record: recorded.customFailureRatio(level, family), expr: rateRatio(labels, sel(counting, [FAILURE_MATCHER]), sel(counting), RULE_WINDOW) });
+  }
+  const buckets = family.buckets?.[stream];
+  if (buckets !== undefined) rules.push(...QUANTILES.map((q) => ({ record: recorded.customQuantile(level, family, q), expr: quantile(q, labels, sel(buckets), RULE_WINDOW) })));
+  return rules;
 }
 
 /**
@@ -103,15 +121,16 @@ function executionRules(level: string, labels: readonly string[], family: Execut
  * recordings of that family. The denominator is built from the catalogue:
  * one `label_replace` per workspace stream, so a new family is covered.
  */
-function foldRatioExpr(): string {
+function foldRatioExpr(sel: ServiceSeries, options: OpsOptions): string {
   const folded = series(workspaceFolded);
-  const families = BUILTIN_METRICS.filter((decl) => decl.workspaceStream);
+  const families = [...BUILTIN_METRICS, ...options.metrics].filter((decl) => decl.workspaceStream);
   const totals = families.map((decl) => {
     const family = prometheusName(decl, 'workspace');
-    return `label_replace(${sumBy(['job'], rate(counting(decl, 'workspace'), FOLD_WINDOW))}, "metric", "${family}", "", "")`;
+    const recordings = prometheusType(decl) === 'histogram' ? `${family}_count` : family;
+    return `label_replace(${sumBy(['job'], rate(sel(recordings), FOLD_WINDOW))}, "metric", "${family}", "", "")`;
   });
   return [
-    sumBy(['job', 'metric'], rate(folded, FOLD_WINDOW)),
+    sumBy(['job', 'metric'], rate(sel(folded), FOLD_WINDOW)),
     '/ on (job, metric)',
     '(',
     totals.map((line, i) => (i === 0 ? `  ${line}` : `  or ${line}`)).join('\n'),
@@ -120,59 +139,53 @@ function foldRatioExpr(): string {
 }
 
 export function recordingRuleGroups(options: OpsOptions): RuleGroup<RecordingRule>[] {
+  const sel = serviceSeries(options);
   const workspace = options.workspaceLabel;
   const httpCount = count(httpServerRequestDuration);
   const cache = series(cacheOperations);
-  return [
+  const custom = customFamilies(options);
+  const groups: RuleGroup<RecordingRule>[] = [
     {
       name: 'otel-workspace-metrics.workspace.rules',
-      rules: EXECUTION_FAMILIES.flatMap((family) => executionRules('workspace', [workspace], family, 'workspace')),
+      rules: EXECUTION_FAMILIES.flatMap((family) => executionRules(sel, 'workspace', [workspace], family, 'workspace')),
     },
     {
       name: 'otel-workspace-metrics.job.rules',
       rules: [
-        ...EXECUTION_FAMILIES.flatMap((family) => executionRules('job', ['job'], family, 'baseline')),
-        { record: recorded.httpRate(), expr: sumBy(['job'], rate(httpCount, RULE_WINDOW)) },
-        { record: recorded.httpErrorRatio(), expr: rateRatio(['job'], selector(httpCount, [HTTP_SERVER_ERROR_MATCHER]), httpCount, RULE_WINDOW) },
-        ...QUANTILES.map((q) => ({ record: recorded.httpQuantile(q), expr: quantile(q, ['job'], bucket(httpServerRequestDuration), RULE_WINDOW) })),
+        ...EXECUTION_FAMILIES.flatMap((family) => executionRules(sel, 'job', ['job'], family, 'baseline')),
+        { record: recorded.httpRate(), expr: sumBy(['job'], rate(sel(httpCount), RULE_WINDOW)) },
+        { record: recorded.httpErrorRatio(), expr: rateRatio(['job'], sel(httpCount, [HTTP_SERVER_ERROR_MATCHER]), sel(httpCount), RULE_WINDOW) },
+        ...QUANTILES.map((q) => ({ record: recorded.httpQuantile(q), expr: quantile(q, ['job'], sel(bucket(httpServerRequestDuration)), RULE_WINDOW) })),
         {
           record: recorded.cacheHitRatio(),
-          expr: rateRatio(['job', 'cache'], selector(cache, ['result="hit"']), selector(cache, ['result=~"hit|miss"']), RULE_WINDOW),
+          expr: rateRatio(['job', 'cache'], sel(cache, ['result="hit"']), sel(cache, ['result=~"hit|miss"']), RULE_WINDOW),
         },
       ],
     },
     {
       name: 'otel-workspace-metrics.policy.rules',
-      rules: [{ record: recorded.workspaceFoldedRatio(), expr: foldRatioExpr() }],
+      rules: [{ record: recorded.workspaceFoldedRatio(), expr: foldRatioExpr(sel, options) }],
     },
   ];
+  if (custom.length > 0) {
+    groups.push({
+      name: 'otel-workspace-metrics.custom.rules',
+      rules: custom.flatMap((family) => [...customRules(sel, 'job', ['job'], family, 'baseline'), ...customRules(sel, 'workspace', [workspace], family, 'workspace')]),
+    });
+  }
+  return groups;
 }
 
 // ---- alerts --------------------------------------------------------------
 
-/** Thresholds, in one place (the runbook quotes them). */
-export const THRESHOLDS = {
-  failureRatioHigh: 0.05,
-  failureRatioCritical: 0.25,
-  actionP95Seconds: 30,
-  workflowP95Seconds: 120,
-  queueReadyDepth: 100,
-  queueOldestReadySeconds: 300,
-  httpErrorRatio: 0.05,
-  httpP95Seconds: 1,
-  overflowRatio: 0.25,
-  overflowGrowth: 1.5,
-  allowlistDivergedRatio: 0.5,
-} as const;
 
-function failureAlerts(name: string, family: ExecutionFamily, critical: boolean): AlertRule[] {
-  const ratio = recorded.failureRatio('job', family);
+function failureAlerts(t: OpsThresholds, name: string, family: { readonly noun: string }, ratio: string, critical: boolean): AlertRule[] {
   const high: AlertRule = {
     alert: `${name}FailureRateHigh`,
-    expr: `${ratio} > ${THRESHOLDS.failureRatioHigh}`,
+    expr: `${ratio} > ${num(t.failureRatioHigh)}`,
     for: '10m',
     severity: 'warning',
-    summary: `More than ${THRESHOLDS.failureRatioHigh * 100}% of ${family.noun} fail.`,
+    summary: `More than ${percent(t.failureRatioHigh)}% of ${family.noun} fail.`,
     description: `{{ $value | humanizePercentage }} of ${family.noun} in {{ $labels.job }} ended in error or timeout over the last 5 minutes.`,
   };
   if (!critical) return [high];
@@ -180,10 +193,10 @@ function failureAlerts(name: string, family: ExecutionFamily, critical: boolean)
     high,
     {
       alert: `${name}FailureRateCritical`,
-      expr: `${ratio} > ${THRESHOLDS.failureRatioCritical}`,
+      expr: `${ratio} > ${num(t.failureRatioCritical)}`,
       for: '5m',
       severity: 'critical',
-      summary: `More than ${THRESHOLDS.failureRatioCritical * 100}% of ${family.noun} fail.`,
+      summary: `More than ${percent(t.failureRatioCritical)}% of ${family.noun} fail.`,
       description: `{{ $value | humanizePercentage }} of ${family.noun} in {{ $labels.job }} ended in error or timeout over the last 5 minutes.`,
     },
   ];
@@ -192,25 +205,29 @@ function failureAlerts(name: string, family: ExecutionFamily, critical: boolean)
 function slowAlert(name: string, family: ExecutionFamily, seconds: number): AlertRule {
   return {
     alert: `${name}ExecutionsSlow`,
-    expr: `${recorded.quantile('job', family, 0.95)} > ${seconds}`,
+    expr: `${recorded.quantile('job', family, 0.95)} > ${num(seconds)}`,
     for: '15m',
     severity: 'warning',
-    summary: `The 95th percentile of ${family.noun} durations is above ${seconds}s.`,
-    description: `95% of ${family.noun} in {{ $labels.job }} take up to {{ $value | humanizeDuration }} (threshold ${seconds}s).`,
+    summary: `The 95th percentile of ${family.noun} durations is above ${num(seconds)}s.`,
+    description: `95% of ${family.noun} in {{ $labels.job }} take up to {{ $value | humanizeDuration }} (threshold ${num(seconds)}s).`,
   };
 }
 
 export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
-  const ready = QUEUE_HEALTH.ready;
-  return [
+  const t = options.thresholds;
+  const sel = serviceSeries(options);
+  const ready = sel(QUEUE_HEALTH.ready);
+  const executionFailures = (name: string, family: ExecutionFamily, critical: boolean) => failureAlerts(t, name, family, recorded.failureRatio('job', family), critical);
+  const custom = customFamilies(options).filter((family) => family.hasStatus);
+  const groups: RuleGroup<AlertRule>[] = [
     {
       name: 'otel-workspace-metrics.executions.alerts',
       rules: [
-        ...failureAlerts('Action', ACTION_FAMILY, true),
-        slowAlert('Action', ACTION_FAMILY, THRESHOLDS.actionP95Seconds),
-        ...failureAlerts('Workflow', WORKFLOW_FAMILY, true),
-        slowAlert('Workflow', WORKFLOW_FAMILY, THRESHOLDS.workflowP95Seconds),
-        ...failureAlerts('QueueJob', QUEUE_JOB_FAMILY, false),
+        ...executionFailures('Action', ACTION_FAMILY, true),
+        slowAlert('Action', ACTION_FAMILY, t.actionP95Seconds),
+        ...executionFailures('Workflow', WORKFLOW_FAMILY, true),
+        slowAlert('Workflow', WORKFLOW_FAMILY, t.workflowP95Seconds),
+        ...executionFailures('QueueJob', QUEUE_JOB_FAMILY, false),
       ],
     },
     {
@@ -218,23 +235,23 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
       rules: [
         {
           alert: 'QueueBacklog',
-          expr: `${maxBy(['job'], ready)} > ${THRESHOLDS.queueReadyDepth}`,
+          expr: `${maxBy(['job'], ready)} > ${num(t.queueReadyDepth)}`,
           for: '5m',
           severity: 'warning',
-          summary: `More than ${THRESHOLDS.queueReadyDepth} queued runs are due and waiting for a worker.`,
-          description: `{{ $value }} runs are ready in the queue read by {{ $labels.job }} (threshold ${THRESHOLDS.queueReadyDepth}).`,
+          summary: `More than ${t.queueReadyDepth} queued runs are due and waiting for a worker.`,
+          description: `{{ $value }} runs are ready in the queue read by {{ $labels.job }} (threshold ${t.queueReadyDepth}).`,
         },
         {
           alert: 'QueueOldestReadyRunTooOld',
-          expr: `${maxBy(['job'], QUEUE_HEALTH.oldestReadyAge)} > ${THRESHOLDS.queueOldestReadySeconds}`,
+          expr: `${maxBy(['job'], sel(QUEUE_HEALTH.oldestReadyAge))} > ${num(t.queueOldestReadySeconds)}`,
           for: '5m',
           severity: 'warning',
-          summary: `The oldest due run has waited more than ${THRESHOLDS.queueOldestReadySeconds / 60} minutes.`,
+          summary: `The oldest due run has waited more than ${num(t.queueOldestReadySeconds / 60)} minutes.`,
           description: `The oldest ready run in the queue read by {{ $labels.job }} has waited {{ $value | humanizeDuration }}.`,
         },
         {
           alert: 'QueueExpiredLeases',
-          expr: `${maxBy(['job'], QUEUE_HEALTH.expiredLeases)} > 0`,
+          expr: `${maxBy(['job'], sel(QUEUE_HEALTH.expiredLeases))} > 0`,
           for: '2m',
           severity: 'critical',
           summary: 'Running runs hold expired leases: their workers probably died.',
@@ -242,7 +259,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'QueueNoActiveWorkers',
-          expr: `${maxBy(['job'], QUEUE_HEALTH.activeLeases)} == 0\nand\n${maxBy(['job'], ready)} > 0`,
+          expr: `${maxBy(['job'], sel(QUEUE_HEALTH.activeLeases))} == 0\nand\n${maxBy(['job'], ready)} > 0`,
           for: '5m',
           severity: 'critical',
           summary: 'Runs are due but no worker holds an active lease.',
@@ -250,7 +267,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'QueueHealthCollectorFailing',
-          expr: `${sumBy(['job', 'instance', 'reason'], increase(QUEUE_HEALTH.collectorErrors, '5m'))} > 0`,
+          expr: `${sumBy(['job', 'instance', 'reason'], increase(sel(QUEUE_HEALTH.collectorErrors), '5m'))} > 0`,
           for: '10m',
           severity: 'warning',
           summary: 'The Postgres queue-health collector keeps failing; queue gauges are withheld.',
@@ -258,7 +275,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'WorkerPoolUnhealthy',
-          expr: `${minBy(['job', 'worker'], series(workerHealth))} == 0`,
+          expr: `${minBy(['job', 'worker'], sel(series(workerHealth)))} == 0`,
           for: '5m',
           severity: 'warning',
           summary: 'A worker pool reports itself unhealthy.',
@@ -271,18 +288,18 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
       rules: [
         {
           alert: 'HttpErrorRateHigh',
-          expr: `${recorded.httpErrorRatio()} > ${THRESHOLDS.httpErrorRatio}`,
+          expr: `${recorded.httpErrorRatio()} > ${num(t.httpErrorRatio)}`,
           for: '10m',
           severity: 'warning',
-          summary: `More than ${THRESHOLDS.httpErrorRatio * 100}% of HTTP requests end in a 5xx response.`,
+          summary: `More than ${percent(t.httpErrorRatio)}% of HTTP requests end in a 5xx response.`,
           description: '{{ $value | humanizePercentage }} of HTTP requests served by {{ $labels.job }} ended in a 5xx response over the last 5 minutes.',
         },
         {
           alert: 'HttpLatencyHigh',
-          expr: `${recorded.httpQuantile(0.95)} > ${THRESHOLDS.httpP95Seconds}`,
+          expr: `${recorded.httpQuantile(0.95)} > ${num(t.httpP95Seconds)}`,
           for: '10m',
           severity: 'warning',
-          summary: `The 95th percentile of HTTP request durations is above ${THRESHOLDS.httpP95Seconds}s.`,
+          summary: `The 95th percentile of HTTP request durations is above ${num(t.httpP95Seconds)}s.`,
           description: '95% of HTTP requests served by {{ $labels.job }} take up to {{ $value | humanizeDuration }}.',
         },
       ],
@@ -292,7 +309,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
       rules: [
         {
           alert: 'CircuitBreakerOpen',
-          expr: `${maxBy(['job', 'breaker'], selector(series(circuitBreakerState), ['state="open"']))} == 1`,
+          expr: `${maxBy(['job', 'breaker'], sel(series(circuitBreakerState), ['state="open"']))} == 1`,
           for: '5m',
           severity: 'warning',
           summary: 'A circuit breaker has been open for 5 minutes.',
@@ -300,7 +317,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'DeadLetterQueueGrowing',
-          expr: `${maxBy(['job', 'queue'], `delta(${series(deadLetterQueueSize)}[15m])`)} > 0`,
+          expr: `${maxBy(['job', 'queue'], `delta(${sel(series(deadLetterQueueSize))}[15m])`)} > 0`,
           for: '15m',
           severity: 'warning',
           summary: 'A dead-letter queue keeps growing.',
@@ -314,18 +331,18 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         {
           alert: 'WorkspaceOverflowGrowing',
           expr: [
-            `${recorded.workspaceFoldedRatio()} > ${THRESHOLDS.overflowRatio}`,
+            `${recorded.workspaceFoldedRatio()} > ${num(t.overflowRatio)}`,
             'and',
-            `${recorded.workspaceFoldedRatio()} > ${THRESHOLDS.overflowGrowth} * (${recorded.workspaceFoldedRatio()} offset 1h)`,
+            `${recorded.workspaceFoldedRatio()} > ${num(t.overflowGrowth)} * (${recorded.workspaceFoldedRatio()} offset 1h)`,
           ].join('\n'),
           for: '30m',
           severity: 'warning',
-          summary: `More than ${THRESHOLDS.overflowRatio * 100}% of workspace recordings fold into __other__, ${THRESHOLDS.overflowGrowth} times the share of an hour ago.`,
-          description: `{{ $value | humanizePercentage }} of {{ $labels.metric }} recordings in {{ $labels.job }} fold into __other__ (${options.workspaceLabel} not allowlisted), more than ${THRESHOLDS.overflowGrowth} times the share of an hour ago.`,
+          summary: `More than ${percent(t.overflowRatio)}% of workspace recordings fold into __other__, ${num(t.overflowGrowth)} times the share of an hour ago.`,
+          description: `{{ $value | humanizePercentage }} of {{ $labels.metric }} recordings in {{ $labels.job }} fold into __other__ (${options.workspaceLabel} not allowlisted), more than ${num(t.overflowGrowth)} times the share of an hour ago.`,
         },
         {
           alert: 'WorkspaceAllowlistDiverged',
-          expr: `${recorded.workspaceFoldedRatio()} > ${THRESHOLDS.allowlistDivergedRatio}`,
+          expr: `${recorded.workspaceFoldedRatio()} > ${num(t.allowlistDivergedRatio)}`,
           for: '1h',
           severity: 'warning',
           summary: 'Most workspace recordings fold into __other__: the allowlist misses the workspaces that make the traffic.',
@@ -333,7 +350,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
         },
         {
           alert: 'WorkspaceAllowlistReloadFailing',
-          expr: `${sumBy(['job', 'source'], increase(series(allowlistReloadErrors), '15m'))} > 0`,
+          expr: `${sumBy(['job', 'source'], increase(sel(series(allowlistReloadErrors)), '15m'))} > 0`,
           for: '15m',
           severity: 'warning',
           summary: 'A workspace allowlist source fails to load; its last good list is used.',
@@ -371,6 +388,13 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
       ],
     },
   ];
+  if (custom.length > 0) {
+    groups.push({
+      name: 'otel-workspace-metrics.custom.alerts',
+      rules: custom.flatMap((family) => failureAlerts(t, pascalCase(family.decl.name), { noun: `${family.decl.name} recordings` }, recorded.customFailureRatio('job', family), false)),
+    });
+  }
+  return groups;
 }
 
 /** Every alert, with the labels and annotations the rule file gives it. */

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { opsOptions } from '../../../src/ops/options';
 import { DASHBOARD_DIR, GRAFANA_DASHBOARD_PATH, GRAFANA_DASHBOARD_PROVIDER_FILE, GRAFANA_DATASOURCE_FILE, REGENERATE_OPS_COMMAND, RULE_FILES, renderArtifacts } from '../../../src/ops/generate';
 import { DEFAULT_PROMETHEUS_CONFIG } from '../../../src/ops/prometheus-config';
@@ -170,7 +171,7 @@ describe('grafana/ artifacts', () => {
   });
 
   it('query only metrics the catalogue produces (with their declared labels), recording rules of the repo, or Prometheus/collector series', () => {
-    const recorded = new Set([...read(RULE_FILES.recording).matchAll(/- record: (\S+)/g)].map((m) => m[1]!));
+    const recorded = new Set((parse(read(RULE_FILES.recording)) as { groups: { rules: { record: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.record)));
     expect(recorded.size).toBeGreaterThan(30);
     const known = { series: catalogueSeries(OPTIONS.workspaceLabel), recorded, workspaceLabel: OPTIONS.workspaceLabel };
     const problems: string[] = [];
@@ -200,13 +201,13 @@ describe('grafana/ artifacts', () => {
   });
 
   it('provisions a Prometheus datasource and the dashboards directory', () => {
-    const datasource = read(GRAFANA_DATASOURCE_FILE);
-    expect(datasource).toMatch(/^apiVersion: 1$/m);
-    expect(datasource).toMatch(/^\s+type: prometheus$/m);
-    expect(datasource).toMatch(new RegExp(`^\\s+timeInterval: ${DEFAULT_PROMETHEUS_CONFIG.scrapeInterval}$`, 'm'));
-    const provider = read(GRAFANA_DASHBOARD_PROVIDER_FILE);
-    expect(provider).toMatch(/^apiVersion: 1$/m);
-    expect(provider).toMatch(/^\s+type: file$/m);
-    expect(provider).toContain(`path: ${GRAFANA_DASHBOARD_PATH}`);
+    const datasource = parse(read(GRAFANA_DATASOURCE_FILE)) as { apiVersion: number; datasources: { type: string; uid: string; jsonData: { timeInterval: string } }[] };
+    expect(datasource.apiVersion).toBe(1);
+    expect(datasource.datasources).toHaveLength(1);
+    expect(datasource.datasources[0]).toMatchObject({ type: 'prometheus', jsonData: { timeInterval: DEFAULT_PROMETHEUS_CONFIG.scrapeInterval } });
+    const provider = parse(read(GRAFANA_DASHBOARD_PROVIDER_FILE)) as { apiVersion: number; providers: { type: string; options: { path: string } }[] };
+    expect(provider.apiVersion).toBe(1);
+    expect(provider.providers).toHaveLength(1);
+    expect(provider.providers[0]).toMatchObject({ type: 'file', options: { path: GRAFANA_DASHBOARD_PATH } });
   });
 });

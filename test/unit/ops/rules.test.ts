@@ -16,6 +16,7 @@ import { PROMETHEUS_CONFIG_FILE, REGENERATE_OPS_COMMAND, RULE_FILES, RULE_TEST_F
 import { alertGroups, recordingRuleGroups } from '../../../src/ops/rules';
 import { alertTestSpecs, alertTestsYaml, recordingTestsYaml } from '../../../src/ops/rule-tests';
 import { toYaml } from '../../../src/ops/yaml';
+import { parse } from 'yaml';
 import { staleArtifacts } from '../../helpers/artifacts';
 import { catalogueSeries, nameProblems, references, type KnownNames } from './rules-promql';
 
@@ -27,42 +28,25 @@ interface RuleEntry {
   kind: 'record' | 'alert';
   name: string;
   expr: string;
-  /** The rest of the rule's text (for, labels, annotations). */
-  text: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
-/** Rules from a rule file's text: `- record:`/`- alert:` entries and their `expr` (plain, quoted or literal block). */
-function ruleEntries(yaml: string): RuleEntry[] {
-  const lines = yaml.split('\n');
-  const entries: RuleEntry[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const head = /^(\s*)- (record|alert): (.+)$/.exec(lines[i]!);
-    if (!head) continue;
-    const indent = head[1]!.length + 2;
-    const name = head[3]!.startsWith('"') ? (JSON.parse(head[3]!) as string) : head[3]!;
-    let expr = '';
-    const text: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length; j++) {
-      const line = lines[j]!;
-      if (line.trim() !== '' && line.length - line.trimStart().length < indent) break;
-      if (/^\s*- (record|alert): /.test(line) && line.length - line.trimStart().length < indent + 1) break;
-      text.push(line);
-      const e = /^\s*expr: (.*)$/.exec(line);
-      if (e) {
-        const value = e[1]!;
-        if (value === '|-' || value === '|') {
-          const block: string[] = [];
-          for (j++; j < lines.length && (lines[j]!.trim() === '' || lines[j]!.length - lines[j]!.trimStart().length > indent); j++) block.push(lines[j]!.slice(indent + 2));
-          j--;
-          expr = block.join('\n').trimEnd();
-        } else expr = value.startsWith('"') ? (JSON.parse(value) as string) : value;
-      }
-    }
-    entries.push({ kind: head[2] as 'record' | 'alert', name, expr, text: text.join('\n') });
-    i = j - 1;
-  }
-  return entries;
+/** Rules of a rule file, parsed. */
+function ruleEntries(text: string): RuleEntry[] {
+  const file = parse(text) as { groups: { rules: { record?: string; alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[] };
+  return file.groups.flatMap((g) =>
+    g.rules.map((r) => ({ kind: r.record !== undefined ? ('record' as const) : ('alert' as const), name: (r.record ?? r.alert)!, expr: r.expr, for: r.for, labels: r.labels, annotations: r.annotations })),
+  );
+}
+
+interface PromtoolTests {
+  tests: {
+    name: string;
+    alert_rule_test?: { alertname: string; eval_time: string; exp_alerts: { exp_labels: Record<string, string>; exp_annotations: Record<string, string> }[] }[];
+    promql_expr_test?: { expr: string; eval_time: string; exp_samples: { labels: string; value: number }[] }[];
+  }[];
 }
 
 function known(): KnownNames {
@@ -100,7 +84,7 @@ describe('prometheus/ artifacts', () => {
     const result = promtool(['test', 'rules', ...Object.values(RULE_TEST_FILES)], ROOT);
     expect(result.status, result.output).toBe(0);
     expect(result.output.match(/SUCCESS/g)?.length).toBe(Object.keys(RULE_TEST_FILES).length);
-  });
+  }, 300_000);
 
   it('promtool tests fail on a wrong expectation (the harness can fail)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'owm-rules-'));
@@ -132,24 +116,20 @@ describe('prometheus/ artifacts', () => {
     expect(alerts.length).toBe(alertGroups(OPTIONS).flatMap((g) => g.rules).length);
     expect(records.length).toBe(recordingRuleGroups(OPTIONS).flatMap((g) => g.rules).length);
 
-    // Test cases, split on the `tests:` list items; each knows its alertname and whether it expects alerts.
-    const cases = read(RULE_TEST_FILES.alerts).split(/\n {2}- name: /).slice(1);
-    const firing = new Set<string>();
-    const silent = new Set<string>();
-    for (const text of cases) {
-      for (const m of text.matchAll(/alertname: (\S+)\n\s+exp_alerts:( \[\])?/g)) {
-        if (m[2]) silent.add(m[1]!);
-        else if (/exp_labels:/.test(text) && /exp_annotations:/.test(text)) firing.add(m[1]!);
-      }
-    }
+    // Test cases, parsed: per alert, a case that expects it (with labels and annotations) and one that expects nothing.
+    const cases = (parse(read(RULE_TEST_FILES.alerts)) as PromtoolTests).tests.flatMap((t) => t.alert_rule_test ?? []);
+    const firing = new Set(cases.filter((c) => c.exp_alerts.length > 0 && c.exp_alerts.every((a) => a.exp_labels && a.exp_annotations)).map((c) => c.alertname));
+    const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
     for (const alert of alerts) {
       expect(firing, `${alert.name}: no promtool case where it fires`).toContain(alert.name);
       expect(silent, `${alert.name}: no promtool case where it stays silent`).toContain(alert.name);
     }
-    const recordingTests = read(RULE_TEST_FILES.recording);
+    const exprTests = (parse(read(RULE_TEST_FILES.recording)) as PromtoolTests).tests.flatMap((t) => t.promql_expr_test ?? []);
     for (const rule of records) {
-      const escaped = rule.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      expect(recordingTests, `${rule.name}: no promql_expr_test`).toMatch(new RegExp(`- expr: ${escaped}\\n\\s+eval_time: \\S+\\n\\s+exp_samples:\\n\\s+- labels: ${escaped}\\{`));
+      const test = exprTests.find((t) => t.expr === rule.name);
+      expect(test, `${rule.name}: no promql_expr_test`).toBeDefined();
+      expect(test!.exp_samples.length, `${rule.name}: no expected samples`).toBeGreaterThan(0);
+      for (const sample of test!.exp_samples) expect(sample.labels.startsWith(`${rule.name}{`), sample.labels).toBe(true);
     }
     // and the specs behind them: exactly the alerts that exist
     expect(Object.keys(alertTestSpecs(OPTIONS)).sort()).toEqual(alerts.map((a) => a.name).sort());
@@ -164,14 +144,14 @@ describe('prometheus/ artifacts', () => {
     expect(records.map((r) => r.name)).toContain('workspace:action_executions:rate5m');
     for (const alert of alerts) {
       expect(alert.name).toMatch(/^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*$/);
-      expect(alert.text, alert.name).toMatch(/\n\s+severity: (critical|warning|info)\n/);
-      expect(alert.text, alert.name).toMatch(/\n\s+for: \d+[smh]\n/);
-      const summary = /\n\s+summary: (.+)/.exec(alert.text)?.[1] ?? '';
-      const description = /\n\s+description: (.+)/.exec(alert.text)?.[1] ?? '';
+      expect(['critical', 'warning', 'info'], alert.name).toContain(alert.labels?.severity);
+      expect(alert.for, alert.name).toMatch(/^\d+[smh]$/);
+      const summary = alert.annotations?.summary ?? '';
+      const description = alert.annotations?.description ?? '';
       expect(summary, `${alert.name} summary`).not.toBe('');
       expect(summary, `${alert.name}: the summary is static`).not.toMatch(/\{\{/);
       expect(description, `${alert.name}: the description is templated`).toMatch(/\{\{ \$(labels|value)/);
-      expect(alert.text, alert.name).toMatch(new RegExp(`\\n\\s+runbook_url: \\S+/docs/RUNBOOK\\.md#${runbookAnchor(alert.name)}\\n?`));
+      expect(alert.annotations?.runbook_url, alert.name).toBe(`${OPTIONS.runbookUrl}#${runbookAnchor(alert.name)}`);
     }
   });
 
@@ -180,7 +160,7 @@ describe('prometheus/ artifacts', () => {
     const anchors = new Set([...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => runbookAnchor(m[1]!)));
     const alerts = ruleEntries(read(RULE_FILES.alerts));
     for (const alert of alerts) {
-      const url = /\n\s+runbook_url: (\S+)/.exec(alert.text)![1]!;
+      const url = alert.annotations!.runbook_url!;
       const anchor = url.split('#')[1]!;
       expect(anchors, `${alert.name}: ${url} has no section in docs/RUNBOOK.md`).toContain(anchor);
     }
@@ -240,5 +220,5 @@ describe('prometheus/ artifacts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });

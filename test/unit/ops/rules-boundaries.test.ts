@@ -1,0 +1,262 @@
+/**
+ * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries.yaml,
+ * and test/fixtures/ops-thresholds.test.yaml for non-default thresholds) pass
+ * on the generated rules, cover every alert, and catch wrong rules: each
+ * mutation of the table below, applied to a copy of the generated rule files,
+ * makes promtool fail a case of the alert it touches.
+ *
+ *   npx vitest run test/unit/ops/rules-boundaries.test.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { RULE_FILES, renderArtifacts } from '../../../src/ops/generate';
+import { loadOpsConfig, opsOptions } from '../../../src/ops/options';
+import { toYaml } from '../../../src/ops/yaml';
+import { promtoolBinary } from '../../helpers/binaries';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const BOUNDARIES = 'prometheus/tests/alerts-boundaries.yaml';
+const NON_DEFAULT_CONFIG = 'test/fixtures/ops-thresholds.yaml';
+const NON_DEFAULT_TESTS = 'test/fixtures/ops-thresholds.test.yaml';
+const tmp = mkdtempSync(join(tmpdir(), 'owm-boundaries-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+}
+interface RuleFile {
+  groups: { name: string; rules: Rule[] }[];
+}
+interface AlertCheck {
+  eval_time: string;
+  alertname: string;
+  exp_alerts: unknown[];
+}
+interface TestFile {
+  rule_files: string[];
+  tests: { name: string; alert_rule_test: AlertCheck[] }[];
+}
+
+const boundaries = parse(readFileSync(join(ROOT, BOUNDARIES), 'utf8')) as TestFile;
+const generated = renderArtifacts(opsOptions());
+const alertNames = (parse(generated.get(RULE_FILES.alerts)!) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.alert!));
+
+function promtool(args: string[], cwd: string): { status: number | null; output: string } {
+  const result = spawnSync(promtoolBinary(), args, { cwd, encoding: 'utf8', timeout: 300_000 });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Runs `tests` (a boundary test file, possibly filtered) against the given rule files in a fresh directory; returns promtool's answer. */
+function runAgainst(rules: { recording: string; alerts: string }, tests: TestFile, name: string): { status: number | null; output: string } {
+  const dir = join(tmp, name);
+  mkdirSync(join(dir, 'rules'), { recursive: true });
+  mkdirSync(join(dir, 'tests'), { recursive: true });
+  writeFileSync(join(dir, 'rules', 'recording.yml'), rules.recording);
+  writeFileSync(join(dir, 'rules', 'alerts.yml'), rules.alerts);
+  writeFileSync(join(dir, 'tests', 'boundaries.yaml'), toYaml(tests));
+  return promtool(['test', 'rules', 'tests/boundaries.yaml'], dir);
+}
+
+/** The boundary cases of some alerts (a case belongs to the alert its name starts with). */
+function casesOf(file: TestFile, keep: (name: string) => boolean): TestFile {
+  return { ...file, tests: file.tests.filter((t) => keep(t.name)) };
+}
+const ofAlert = (alert: string) => (name: string) => name.startsWith(`${alert}:`);
+
+// ---- the mutations -------------------------------------------------------------
+
+interface Mutation {
+  /** What is changed, as the issue lists it. */
+  readonly name: string;
+  /** The rule files after the change. */
+  apply(rules: { recording: string; alerts: string }): { recording: string; alerts: string };
+  /** The boundary cases that must catch it. */
+  readonly cases: (name: string) => boolean;
+}
+
+function editRule(text: string, pick: (rule: Rule) => boolean, edit: (rule: Rule) => void): string {
+  const file = parse(text) as RuleFile;
+  let edited = 0;
+  for (const group of file.groups) {
+    for (const rule of group.rules) {
+      if (!pick(rule)) continue;
+      const before = JSON.stringify(rule);
+      edit(rule);
+      if (JSON.stringify(rule) === before) throw new Error(`mutation left ${rule.alert ?? rule.record} unchanged`);
+      edited++;
+    }
+  }
+  if (edited === 0) throw new Error('mutation matched no rule');
+  return toYaml(file);
+}
+
+/** Replace `from` by `to` in one alert's expression. */
+function alertExpr(alert: string, from: string, to: string): Mutation {
+  return {
+    name: `${alert}: ${from} → ${to}`,
+    apply: (r) => ({ ...r, alerts: editRule(r.alerts, (rule) => rule.alert === alert, (rule) => (rule.expr = rule.expr.replace(from, to))) }),
+    cases: ofAlert(alert),
+  };
+}
+
+/** Change one alert's `for:`. */
+function alertFor(alert: string, to: string): Mutation {
+  return {
+    name: `${alert}: for → ${to}`,
+    apply: (r) => ({ ...r, alerts: editRule(r.alerts, (rule) => rule.alert === alert, (rule) => (rule.for = to)) }),
+    // the case with the for: boundary (pending one evaluation before it fires)
+    cases: (name) => ofAlert(alert)(name) && name.includes('pending at'),
+  };
+}
+
+/** A change to every rule (recording rules and alerts). */
+function everywhere(name: string, from: RegExp, to: string, cases: (name: string) => boolean): Mutation {
+  const edit = (text: string) => editRule(text, (rule) => from.test(rule.expr), (rule) => (rule.expr = rule.expr.replace(new RegExp(from.source, 'g'), to)));
+  return { name, apply: (r) => ({ recording: edit(r.recording), alerts: edit(r.alerts) }), cases };
+}
+
+/** A change to every recording rule matching `pick`. */
+function recording(name: string, from: string, to: string, cases: (name: string) => boolean): Mutation {
+  return {
+    name,
+    apply: (r) => ({ ...r, recording: editRule(r.recording, (rule) => rule.expr.includes(from), (rule) => (rule.expr = rule.expr.split(from).join(to))) }),
+    cases,
+  };
+}
+
+const FORS: Record<string, string> = Object.fromEntries(
+  (parse(generated.get(RULE_FILES.alerts)!) as RuleFile).groups.flatMap((g) => g.rules.map((r) => [r.alert!, r.for!] as const)),
+);
+/** `10m` → `9m` and `11m` (one evaluation shorter and longer); `1h` → `59m` and `61m`. */
+function neighbours(duration: string): [string, string] {
+  const m = /^(\d+)([mh])$/.exec(duration)!;
+  const minutes = Number(m[1]) * (m[2] === 'h' ? 60 : 1);
+  return [`${minutes - 1}m`, `${minutes + 1}m`];
+}
+
+const MUTATIONS: Mutation[] = [
+  // thresholds, each nudged past the boundary case
+  alertExpr('ActionFailureRateHigh', '> 0.05', '> 0.09'),
+  alertExpr('WorkflowFailureRateHigh', '> 0.05', '> 0.09'),
+  alertExpr('QueueJobFailureRateHigh', '> 0.05', '> 0.09'),
+  alertExpr('ActionFailureRateCritical', '> 0.25', '> 0.45'),
+  alertExpr('WorkflowFailureRateCritical', '> 0.25', '> 0.45'),
+  alertExpr('ActionExecutionsSlow', '> 30', '> 55'),
+  alertExpr('WorkflowExecutionsSlow', '> 120', '> 130'),
+  alertExpr('QueueBacklog', '> 100', '>= 100'),
+  alertExpr('QueueOldestReadyRunTooOld', '> 300', '>= 300'),
+  alertExpr('QueueExpiredLeases', '> 0', '> 1'),
+  alertExpr('QueueNoActiveWorkers', '== 0', '< 0'),
+  alertExpr('QueueNoActiveWorkers', '> 0', '>= 0'),
+  alertExpr('WorkerPoolUnhealthy', 'min by', 'max by'),
+  alertExpr('HttpErrorRateHigh', '> 0.05', '> 0.09'),
+  alertExpr('HttpLatencyHigh', '> 1', '> 2.4'),
+  alertExpr('CircuitBreakerOpen', 'state="open"', 'state="half_open"'),
+  alertExpr('DeadLetterQueueGrowing', '> 0', '> 15'),
+  alertExpr('WorkspaceOverflowGrowing', '> 0.25', '> 0.27'),
+  alertExpr('WorkspaceOverflowGrowing', '> 1.5 *', '> 1.6 *'),
+  alertExpr('WorkspaceAllowlistDiverged', '> 0.5', '> 0.52'),
+  alertExpr('QueueHealthCollectorFailing', '> 0', '> 5'),
+  alertExpr('WorkspaceAllowlistReloadFailing', '> 0', '> 15'),
+  alertExpr('OtelCollectorExportFailing', '> 0', '> 1'),
+  alertExpr('OtelCollectorDown', 'job="otel-collector"', 'job=~".+"'),
+  alertExpr('MetricsEndpointDown', 'job="embedded-metrics"', 'job=~".+"'),
+  // every for:, one evaluation shorter (0m too) and one longer
+  ...alertNames.flatMap((alert) => {
+    const [shorter, longer] = neighbours(FORS[alert]!);
+    return [alertFor(alert, '0m'), alertFor(alert, shorter), alertFor(alert, longer)];
+  }),
+  // windows and functions, everywhere
+  everywhere('rate → irate everywhere', /\brate\(/, 'irate(', (name) => /burst/.test(name)),
+  everywhere('[5m] → [1m] everywhere', /\[5m\]/, '[1m]', (name) => /burst|failure every 5 minutes/.test(name)),
+  // failure statuses: timeout dropped
+  recording('failure statuses: timeout dropped (status=~"error|timeout" → status="error")', 'status=~"error|timeout"', 'status="error"', (name) => /time out/.test(name)),
+  // HTTP: 4xx counted as server errors
+  recording('HTTP errors: 5xx → 4xx or 5xx', '=~"5.."', '=~"[45].."', ofAlert('HttpErrorRateHigh')),
+];
+
+describe('alert boundary tests', () => {
+  const rules = { recording: generated.get(RULE_FILES.recording)!, alerts: generated.get(RULE_FILES.alerts)! };
+
+  it('pass on the generated rules (and the committed copy runs against the committed rules)', () => {
+    const result = runAgainst(rules, boundaries, 'generated');
+    expect(result.status, result.output).toBe(0);
+    const committed = promtool(['test', 'rules', BOUNDARIES], ROOT);
+    expect(committed.status, committed.output).toBe(0);
+  }, 300_000);
+
+  it('cover every alert: a case firing with literal labels and annotations, a silent case, and the for: boundary (silent one evaluation before it fires)', () => {
+    for (const alert of alertNames) {
+      const cases = boundaries.tests.filter((t) => ofAlert(alert)(t.name));
+      const checks = cases.flatMap((t) => t.alert_rule_test.filter((c) => c.alertname === alert));
+      expect(checks.some((c) => c.exp_alerts.length > 0), `${alert}: no case where it fires`).toBe(true);
+      expect(cases.some((t) => t.alert_rule_test.every((c) => c.exp_alerts.length === 0)), `${alert}: no case where it stays silent`).toBe(true);
+      const forBoundary = cases.some((t) => {
+        const [before, after] = t.alert_rule_test;
+        return before && after && before.exp_alerts.length === 0 && after.exp_alerts.length > 0 && minutes(after.eval_time) - minutes(before.eval_time) === 1;
+      });
+      expect(forBoundary, `${alert}: no case silent one evaluation before it fires`).toBe(true);
+    }
+    // and nothing for alerts that do not exist
+    for (const test of boundaries.tests) expect(alertNames.some((alert) => ofAlert(alert)(test.name)), test.name).toBe(true);
+  });
+
+  it.each(MUTATIONS.map((m) => [m.name, m] as const))('catch the mutation %s', (_name, mutation) => {
+    const mutated = mutation.apply(rules);
+    const subset = casesOf(boundaries, mutation.cases);
+    expect(subset.tests.length, 'cases that must catch it').toBeGreaterThan(0);
+    const result = runAgainst(mutated, subset, `m-${MUTATIONS.indexOf(mutation)}`);
+    expect(result.status, `promtool passed on the mutated rules:\n${result.output}`).not.toBe(0);
+    expect(result.output).toMatch(/FAILED/);
+  }, 300_000);
+});
+
+describe('non-default thresholds', () => {
+  it('the boundary cases of test/fixtures/ops-thresholds.test.yaml pass on rules generated with test/fixtures/ops-thresholds.yaml, and fail on the default rules', () => {
+    const options = loadOpsConfig(join(ROOT, NON_DEFAULT_CONFIG));
+    // every settable threshold differs from its default
+    const defaults = opsOptions().thresholds as unknown as Record<string, number>;
+    for (const [key, value] of Object.entries(options.thresholds)) expect(value, key).not.toBe(defaults[key]);
+    const files = renderArtifacts(options);
+    const tests = parse(readFileSync(join(ROOT, NON_DEFAULT_TESTS), 'utf8')) as TestFile;
+    const custom = runAgainst({ recording: files.get(RULE_FILES.recording)!, alerts: files.get(RULE_FILES.alerts)! }, tests, 'non-default');
+    expect(custom.status, custom.output).toBe(0);
+    // the same cases against the default rules: every alert with a settable threshold fails somewhere
+    const defaultRun = runAgainst(rules(), tests, 'non-default-on-defaults');
+    expect(defaultRun.status).not.toBe(0);
+    const failedAlerts = new Set([...defaultRun.output.matchAll(/alertname: (\w+), time/g)].map((m) => m[1]));
+    expect([...failedAlerts].sort()).toEqual(
+      [
+        'ActionExecutionsSlow',
+        'ActionFailureRateCritical',
+        'ActionFailureRateHigh',
+        'HttpErrorRateHigh',
+        'HttpLatencyHigh',
+        'QueueBacklog',
+        'QueueJobFailureRateHigh',
+        'QueueOldestReadyRunTooOld',
+        'WorkflowExecutionsSlow',
+        'WorkflowFailureRateHigh',
+        'WorkspaceAllowlistDiverged',
+        'WorkspaceOverflowGrowing',
+      ].sort(),
+    );
+  }, 300_000);
+});
+
+function rules(): { recording: string; alerts: string } {
+  return { recording: generated.get(RULE_FILES.recording)!, alerts: generated.get(RULE_FILES.alerts)! };
+}
+
+function minutes(duration: string): number {
+  let total = 0;
+  for (const m of duration.matchAll(/(\d+)([hm])/g)) total += Number(m[1]) * (m[2] === 'h' ? 60 : 1);
+  return total;
+}
