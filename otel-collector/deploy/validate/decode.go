@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	serializerjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // decoded is one object that passed strict decoding.
@@ -117,4 +118,27 @@ func isEmpty(doc []byte) bool {
 		}
 	}
 	return true
+}
+
+// yamlDocumentsToJSON converts every non-empty document of a YAML stream to JSON, untyped.
+func yamlDocumentsToJSON(data []byte) ([][]byte, error) {
+	var out [][]byte
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if isEmpty(doc) {
+			continue
+		}
+		j, err := yaml.YAMLToJSONStrict(doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
 }

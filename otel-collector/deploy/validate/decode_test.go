@@ -74,3 +74,16 @@ func TestRunExitStatus(t *testing.T) {
 		t.Fatalf("exit %d without arguments, want 2", code)
 	}
 }
+
+func TestToJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--to-json", "-"}, strings.NewReader("a: 1\n---\nb: [x]\n"), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if got := strings.TrimSpace(out.String()); got != `[{"a":1},{"b":["x"]}]` {
+		t.Fatalf("got %s", got)
+	}
+	if code := run([]string{"--to-json", "-"}, strings.NewReader("a: 1\na: 2\n"), &out, &errOut); code != 1 {
+		t.Fatalf("exit %d for a duplicated key, want 1", code)
+	}
+}

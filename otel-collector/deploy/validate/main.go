@@ -10,9 +10,13 @@
 // the typed object marshalled back to JSON (what the API server would store,
 // minus defaulting). Errors go to stderr, one line per document, and the exit
 // status is 1 when any document failed.
+//
+// k8s-validate --to-json FILE prints the YAML documents of FILE as a JSON
+// array, untyped (the tests compare rule files and rendered objects with it).
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +31,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: k8s-validate FILE... (- for stdin)")
 		return 2
+	}
+	if args[0] == "--to-json" {
+		return toJSON(args[1:], stdin, stdout, stderr)
 	}
 	decoder := newStrictDecoder()
 	var objects []decoded
@@ -65,4 +72,25 @@ func readInput(file string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(stdin)
 	}
 	return os.ReadFile(file)
+}
+
+func toJSON(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: k8s-validate --to-json FILE")
+		return 2
+	}
+	data, err := readInput(args[0], stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", args[0], err)
+		return 1
+	}
+	docs, err := yamlDocumentsToJSON(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", args[0], err)
+		return 1
+	}
+	if _, err := fmt.Fprintf(stdout, "[%s]\n", bytes.Join(docs, []byte(","))); err != nil {
+		return 1
+	}
+	return 0
 }
