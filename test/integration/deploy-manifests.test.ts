@@ -107,6 +107,15 @@ function kustomizeBuild(dir: string): string {
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const workloads = (objects: K8sObject[]) => objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
 const podSpec = (o: K8sObject) => o.object.spec.template.spec as { containers: Container[]; volumes?: any[]; securityContext?: any };
+function mainContainer(o: K8sObject): Container {
+  const c = podSpec(o).containers[0];
+  if (!c) throw new Error(`${o.kind}/${o.name} has no container`);
+  return c;
+}
+function only<T>(items: T[], what: string): T {
+  expect(items, what).toHaveLength(1);
+  return items[0]!;
+}
 
 function configMap(objects: K8sObject[], name: string): Record<string, string> {
   const found = objects.find((o) => o.kind === 'ConfigMap' && o.name === name);
@@ -135,7 +144,7 @@ function containerRun(objects: K8sObject[], workload: K8sObject, container: Cont
     if (v.value !== undefined) value = v.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, name: string) => env[name] ?? all);
     else if (from?.fieldRef) value = { 'status.podIP': '127.0.0.1', 'metadata.namespace': NAMESPACE, 'status.hostIP': '127.0.0.1' }[from.fieldRef.fieldPath] ?? '';
     else if (from?.resourceFieldRef) value = bytesOf(container.resources?.limits?.[from.resourceFieldRef.resource.replace('limits.', '')] ?? '0');
-    else if (from?.configMapKeyRef) value = configMap(objects, from.configMapKeyRef.name)[from.configMapKeyRef.key];
+    else if (from?.configMapKeyRef) value = configMap(objects, from.configMapKeyRef.name)[from.configMapKeyRef.key] ?? '';
     else if (from?.secretKeyRef) value = 'token-from-a-secret';
     else throw new Error(`env ${v.name}: unsupported source`);
     expect(value, `env ${v.name} of ${workload.name}`).toBeDefined();
@@ -146,7 +155,7 @@ function containerRun(objects: K8sObject[], workload: K8sObject, container: Cont
   const args = (container.args ?? []).map((arg) => {
     const m = /^--config=(.+)$/.exec(arg);
     if (!m) return arg;
-    const path = m[1];
+    const path = m[1]!;
     const mount = container.volumeMounts?.find((vm) => path.startsWith(`${vm.mountPath}/`));
     expect(mount, `a volume mounted under ${path}`).toBeDefined();
     const volume = volumes.find((vol) => vol.name === mount!.name);
@@ -154,7 +163,7 @@ function containerRun(objects: K8sObject[], workload: K8sObject, container: Cont
     const key = path.slice(mount!.mountPath.length + 1);
     const item = (volume.configMap.items as { key: string; path: string }[] | undefined)?.find((i) => i.path === key);
     const data = configMap(objects, volume.configMap.name)[item?.key ?? key];
-    expect(data, `${volume.configMap.name}/${key}`).toBeDefined();
+    if (data === undefined) throw new Error(`${volume.configMap.name} has no key ${item?.key ?? key}`);
     const local = join(dir, basename(path));
     writeFileSync(local, data);
     return `--config=${local}`;
@@ -164,7 +173,7 @@ function containerRun(objects: K8sObject[], workload: K8sObject, container: Cont
 
 /** Runs `<collector> validate` with the container's arguments and environment. */
 function validateContainer(objects: K8sObject[], workload: K8sObject): string[] {
-  const container = podSpec(workload).containers[0];
+  const container = mainContainer(workload);
   const { args, env } = containerRun(objects, workload, container);
   const result = run(collector, ['validate', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
   expect(result.stderr + result.stdout, `${workload.kind}/${workload.name}: ${collector} validate ${args.join(' ')}`).not.toMatch(/error/i);
@@ -180,7 +189,7 @@ function expectConfigsVerbatim(objects: K8sObject[], name: string): void {
 }
 
 function expectProbesOnHealthCheck(workload: K8sObject): void {
-  const c = podSpec(workload).containers[0];
+  const c = mainContainer(workload);
   const health = c.ports?.find((p) => p.name === 'health');
   expect(health?.containerPort).toBe(13133);
   expect(c.env?.find((e) => e.name === 'OTELCOL_HEALTH_ENDPOINT')?.value).toBe('$(POD_IP):13133');
@@ -193,7 +202,7 @@ function expectProbesOnHealthCheck(workload: K8sObject): void {
 
 /** The allowlist ConfigMap is a directory mount (a subPath mount never sees updates) and the file variable points into it. */
 function expectAllowlistMountedLive(objects: K8sObject[], gateway: K8sObject, key: string): void {
-  const c = podSpec(gateway).containers[0];
+  const c = mainContainer(gateway);
   const file = c.env?.find((e) => e.name === 'METRICS_WORKSPACE_ALLOWLIST_FILE')?.value ?? '';
   const mount = c.volumeMounts?.find((vm) => file.startsWith(`${vm.mountPath}/`));
   expect(mount, 'METRICS_WORKSPACE_ALLOWLIST_FILE is inside a mount').toBeDefined();
@@ -250,16 +259,16 @@ describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
     ]);
     for (const o of objects) expect(o.namespace, `${o.kind}/${o.name}`).toBe(NAMESPACE);
     expectConfigsVerbatim(objects, 'owm-otelcol-workspace-config');
-    const [gateway] = workloads(objects);
+    const gateway = only(workloads(objects), 'one workload');
     expect(gateway.object.spec.replicas).toBe(2);
     expect(validateContainer(objects, gateway)).toEqual(['config.yaml']);
     expectProbesOnHealthCheck(gateway);
     expectAllowlistMountedLive(objects, gateway, 'allowlist');
     expect(gateway.object.spec.template.metadata.annotations['checksum/allowlist']).toMatch(/^[0-9a-f]{64}$/);
-    const pdb = byKind(objects, 'PodDisruptionBudget')[0];
+    const pdb = only(byKind(objects, 'PodDisruptionBudget'), 'one PodDisruptionBudget');
     expect(pdb.object.spec.maxUnavailable).toBe(1);
     expect(pdb.object.spec.selector.matchLabels).toEqual(gateway.object.spec.selector.matchLabels);
-    const [service, headless] = byKind(objects, 'Service');
+    const [service, headless] = byKind(objects, 'Service') as [K8sObject, K8sObject];
     expect(service.object.spec.sessionAffinity).toBe('ClientIP');
     expect(headless.object.spec.clusterIP).toBe('None');
   });
@@ -274,25 +283,25 @@ describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
     const agent = objects.find((o) => o.kind === 'DaemonSet')!;
     // Every overlay, in the order the collector merges them, and the union of the two auth extensions.
     expect(validateContainer(objects, gateway)).toEqual(['config.yaml', 'config.remotewrite.yaml', 'config.tls.yaml', 'config.auth.yaml', 'config.scrape-tls.yaml', 'config.scrape-auth.yaml']);
-    expect(podSpec(gateway).containers[0].args).toContain('--set=service.extensions=[health_check,bearertokenauth/otlp,bearertokenauth/scrape]');
+    expect(mainContainer(gateway).args).toContain('--set=service.extensions=[health_check,bearertokenauth/otlp,bearertokenauth/scrape]');
     expect(validateContainer(objects, agent)).toEqual(['config.agent.yaml']);
     for (const w of [gateway, agent]) expectProbesOnHealthCheck(w);
     expectAllowlistMountedLive(objects, gateway, 'allowlist');
     expect(configMap(objects, 'owm-allowlist').allowlist).toBe('acme,globex,initech/*,umbrella/research');
     expect(gateway.object.spec.template.metadata.annotations['checksum/allowlist']).toBeUndefined();
     // The agents' ring: the StatefulSet's stable pod names, so a restarted gateway keeps its streams.
-    const resolver = podSpec(agent).containers[0].env?.find((e) => e.name === 'OTELCOL_GATEWAY_RESOLVER')?.value;
+    const resolver = mainContainer(agent).env?.find((e) => e.name === 'OTELCOL_GATEWAY_RESOLVER')?.value;
     expect(JSON.parse(resolver!)).toEqual({
       static: { hostnames: [0, 1, 2].map((i) => `owm-gateway-${i}.owm-gateway-headless.${NAMESPACE}.svc:4317`) },
     });
     expect(gateway.object.spec.serviceName).toBe('owm-gateway-headless');
-    expect(podSpec(agent).containers[0].ports?.filter((p) => p.hostPort).map((p) => p.hostPort)).toEqual([4317, 4318]);
+    expect(mainContainer(agent).ports?.filter((p) => p.hostPort).map((p) => p.hostPort)).toEqual([4317, 4318]);
     // Scraping the TLS + token endpoint: the ServiceMonitor carries both.
-    const monitor = byKind(objects, 'ServiceMonitor')[0];
+    const monitor = only(byKind(objects, 'ServiceMonitor'), 'one ServiceMonitor');
     expect(monitor.object.spec.endpoints[0]).toMatchObject({ port: 'metrics', honorLabels: true, scheme: 'https', authorization: { type: 'Bearer', credentials: { name: 'owm-scrape-token', key: 'token' } } });
     expect(monitor.object.spec.endpoints[0].tlsConfig.ca.secret).toEqual({ name: 'owm-scrape-tls', key: 'ca.crt' });
     expect(monitor.object.metadata.labels.release).toBe('kube-prometheus-stack');
-    expect(byKind(objects, 'PodMonitor')[0].object.spec.namespaceSelector.matchNames).toEqual(['apps', 'jobs']);
+    expect(only(byKind(objects, 'PodMonitor'), 'one PodMonitor').object.spec.namespaceSelector.matchNames).toEqual(['apps', 'jobs']);
     expectPrometheusRulesWrapFiles(objects);
     expectDashboardsVerbatim(objects);
   });
@@ -300,10 +309,10 @@ describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
   it('ci/agent-deployment-values.yaml: agents resolve Deployment gateways by DNS on the headless Service', () => {
     const objects = decodeStrict(helmTemplate('agent-deployment-values.yaml'), 'helm-agent-deployment');
     expect(byKind(objects, 'PodDisruptionBudget')).toHaveLength(0);
-    const agent = byKind(objects, 'DaemonSet')[0];
-    const resolver = podSpec(agent).containers[0].env?.find((e) => e.name === 'OTELCOL_GATEWAY_RESOLVER')?.value;
+    const agent = only(byKind(objects, 'DaemonSet'), 'one DaemonSet');
+    const resolver = mainContainer(agent).env?.find((e) => e.name === 'OTELCOL_GATEWAY_RESOLVER')?.value;
     expect(JSON.parse(resolver!)).toEqual({ dns: { hostname: `owm-otelcol-workspace-gateway-headless.${NAMESPACE}.svc`, port: '4317' } });
-    expect(podSpec(agent).containers[0].ports?.some((p) => p.hostPort)).toBe(false);
+    expect(mainContainer(agent).ports?.some((p) => p.hostPort)).toBe(false);
     for (const w of workloads(objects)) validateContainer(objects, w);
   });
 
@@ -332,9 +341,9 @@ describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
       return out.slice(out.indexOf('NOTES:'));
     };
     const open = notes().split('\n').filter((l) => l.startsWith('WARNING'));
-    expect(open).toHaveLength(1);
-    expect(open[0]).toContain('without TLS or a bearer token');
-    for (const name of ['OTELCOL_SCRAPE_TLS_CERT_FILE', 'OTELCOL_SCRAPE_TLS_KEY_FILE', 'OTELCOL_SCRAPE_BEARER_TOKEN_FILE', 'gateway.scrape.tls.enabled', 'gateway.scrape.auth.enabled']) expect(open[0]).toContain(name);
+    const warning = only(open, 'one WARNING line');
+    expect(warning).toContain('without TLS or a bearer token');
+    for (const name of ['OTELCOL_SCRAPE_TLS_CERT_FILE', 'OTELCOL_SCRAPE_TLS_KEY_FILE', 'OTELCOL_SCRAPE_BEARER_TOKEN_FILE', 'gateway.scrape.tls.enabled', 'gateway.scrape.auth.enabled']) expect(warning).toContain(name);
     expect(notes('fleet-values.yaml')).not.toContain('WARNING');
   });
 });
@@ -344,7 +353,7 @@ describe('kustomize bases otel-collector/deploy/kustomize', () => {
     const objects = decodeStrict(kustomizeBuild('base'), 'kustomize-base');
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.name.startsWith('otelcol-workspace-config-'))!;
     expectConfigsVerbatim(objects, config.name);
-    const gateway = byKind(objects, 'Deployment')[0];
+    const gateway = only(byKind(objects, 'Deployment'), 'one Deployment');
     expect(validateContainer(objects, gateway)).toEqual(['config.yaml']);
     expectProbesOnHealthCheck(gateway);
     expectAllowlistMountedLive(objects, gateway, 'METRICS_WORKSPACE_ALLOWLIST');
@@ -357,11 +366,11 @@ describe('kustomize bases otel-collector/deploy/kustomize', () => {
     for (const w of workloads(objects)) {
       validateContainer(objects, w);
       expectProbesOnHealthCheck(w);
-      expect(podSpec(w).containers[0].args?.[0]).toMatch(/^--config=/);
+      expect(mainContainer(w).args?.[0]).toMatch(/^--config=/);
     }
     expect(workloads(objects).map((w) => w.kind).sort()).toEqual(['DaemonSet', 'Deployment']);
     expect(configMap(objects, 'otelcol-workspace-allowlist')).toEqual({ METRICS_WORKSPACE_ALLOWLIST: 'acme,globex,initech/*' });
-    expect(byKind(objects, 'ServiceMonitor')[0].object.spec.endpoints[0].honorLabels).toBe(true);
+    expect(only(byKind(objects, 'ServiceMonitor'), 'one ServiceMonitor').object.spec.endpoints[0].honorLabels).toBe(true);
     expect(byKind(objects, 'PodMonitor')).toHaveLength(1);
     expectDashboardsVerbatim(objects);
     const rules = configMap(objects, 'otelcol-workspace-rules');
@@ -369,10 +378,10 @@ describe('kustomize bases otel-collector/deploy/kustomize', () => {
     for (const file of RULE_FILES) {
       expect(rules[file], file).toBe(readFileSync(join(ROOT, 'prometheus', 'rules', file), 'utf8'));
       const local = join(work, `kustomize-${file}`);
-      writeFileSync(local, rules[file]);
+      writeFileSync(local, rules[file] ?? '');
       expect(must(promtoolBinary(), ['check', 'rules', local], `promtool check rules ${file}`)).toMatch(/SUCCESS/);
     }
-    const image = podSpec(byKind(objects, 'Deployment')[0]).containers[0];
+    const image = mainContainer(only(byKind(objects, 'Deployment'), 'one Deployment'));
     expect((image as any).image).toBe('registry.example.com/platform/otelcol-workspace:0.1.0');
   });
 });
@@ -385,13 +394,13 @@ describe('Dockerfile otel-collector/deploy/Dockerfile (no container engine here:
 
   it('builds with the repository build script in a Go stage and ships only the binary on a non-root distroless base', () => {
     expect(stages).toHaveLength(2);
-    expect(stages[0].l).toMatch(/^FROM golang:\$\{GO_VERSION\}-bookworm AS build$/);
-    const goVersion = /^ARG GO_VERSION=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(stages[0]!.l).toMatch(/^FROM golang:\$\{GO_VERSION\}-bookworm AS build$/);
+    const goVersion = /^ARG GO_VERSION=(\S+)$/m.exec(dockerfile)?.[1] ?? 'missing';
     // The Go of the image is the Go this repository builds with (BUILD.md pins it).
     expect(readFileSync(join(ROOT, 'otel-collector', 'BUILD.md'), 'utf8')).toContain(`go${goVersion}`);
-    expect(stages[1].l).toBe('FROM gcr.io/distroless/static-debian12:nonroot');
-    const build = lines.slice(stages[0].i, stages[1].i);
-    const final = lines.slice(stages[1].i);
+    expect(stages[1]!.l).toBe('FROM gcr.io/distroless/static-debian12:nonroot');
+    const build = lines.slice(stages[0]!.i, stages[1]!.i);
+    const final = lines.slice(stages[1]!.i);
     expect(build.find((l) => l.startsWith('RUN '))).toContain('bin="$(bash otel-collector/build.sh)"');
     expect(final.filter((l) => l.startsWith('USER '))).toEqual(['USER 65532:65532']);
     expect(final.filter((l) => /^(RUN|ADD) /.test(l))).toEqual([]);
