@@ -10,7 +10,7 @@
  * dashboard compared with its source in the repository.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { collectorBinary, promtoolBinary } from '../helpers/binaries';
@@ -335,16 +335,23 @@ describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
   });
 
   it('NOTES.txt warns in one line while /metrics has no TLS or token, and not when it has both', () => {
+    // NOTES.txt is `include "owm.notes"`; install --dry-run needs a cluster, so render the
+    // same named template through helm template in a copy of the chart with one extra template.
+    const copy = join(work, 'chart-with-notes');
+    cpSync(CHART, copy, { recursive: true, dereference: true });
+    expect(readFileSync(join(copy, 'templates', 'NOTES.txt'), 'utf8').trim()).toBe('{{ include "owm.notes" . }}');
+    writeFileSync(join(copy, 'templates', 'zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "owm.notes" . | quote }}\n');
     const notes = (values?: string) => {
-      const args = ['install', 'owm', CHART, '--dry-run=client', '--namespace', NAMESPACE, ...(values ? ['-f', join(CHART, 'ci', values)] : [])];
-      const out = must(helm, args, `helm ${args.join(' ')}`);
-      return out.slice(out.indexOf('NOTES:'));
+      const args = ['template', 'owm', copy, '--namespace', NAMESPACE, '--show-only', 'templates/zz-notes.yaml', ...(values ? ['-f', join(CHART, 'ci', values)] : [])];
+      const [object] = decodeStrict(must(helm, args, `helm ${args.join(' ')}`), `notes-${values ?? 'default'}`);
+      return (object!.object.data as { notes: string }).notes;
     };
-    const open = notes().split('\n').filter((l) => l.startsWith('WARNING'));
-    const warning = only(open, 'one WARNING line');
+    const warning = only(notes().split('\n').filter((l) => l.startsWith('WARNING')), 'one WARNING line');
     expect(warning).toContain('without TLS or a bearer token');
     for (const name of ['OTELCOL_SCRAPE_TLS_CERT_FILE', 'OTELCOL_SCRAPE_TLS_KEY_FILE', 'OTELCOL_SCRAPE_BEARER_TOKEN_FILE', 'gateway.scrape.tls.enabled', 'gateway.scrape.auth.enabled']) expect(warning).toContain(name);
-    expect(notes('fleet-values.yaml')).not.toContain('WARNING');
+    const secured = notes('fleet-values.yaml');
+    expect(secured).toContain('an agent on every node');
+    expect(secured).not.toContain('WARNING');
   });
 });
 
