@@ -236,6 +236,24 @@ function expectDashboardsVerbatim(objects: K8sObject[]): void {
   for (const file of DASHBOARDS) expect(files.get(file), file).toBe(readFileSync(join(ROOT, 'grafana', 'dashboards', file), 'utf8'));
 }
 
+describe('k8s-validate, the strict decoder (otel-collector/deploy/validate)', () => {
+  it('passes its own Go table tests (unknown, nested unknown, duplicated, mistyped fields; unknown kinds)', () => {
+    const go = process.env.GO ?? '/usr/local/go/bin/go';
+    const result = run(go, ['test', '-count=1', './...'], { cwd: join(ROOT, 'otel-collector', 'deploy', 'validate'), env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` } });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^ok\s/m);
+  });
+
+  it('refuses a rendered Deployment with one misspelt field', () => {
+    const rendered = helmTemplate().replace('readinessProbe:', 'readynessProbe:');
+    const file = join(work, 'misspelt.yaml');
+    writeFileSync(file, rendered);
+    const result = run(validator, [file]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/unknown field "spec\.template\.spec\.containers\[0\]\.readynessProbe"/);
+  });
+});
+
 describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
   it('passes helm lint --strict with the default values and every ci/ values file', () => {
     for (const values of [undefined, ...VALUES_FILES]) {
