@@ -137,6 +137,7 @@ describe('remote scrape: TLS and a bearer token on the collector /metrics', () =
       },
     });
     await waitFor(async () => Object.keys(await upByJob(prometheus)).length === 5 || undefined, 20_000, 'a scrape of every job');
+    await waitFor(async () => (await prometheus.scalar('sum(action_executions_total)')) > 0 || undefined, 30_000, `the service's first export through the secured endpoint (service output: ${app.output().slice(-2000)})`);
   }, 120_000);
 
   afterAll(async () => {
@@ -247,14 +248,20 @@ describe('scrape overlays refuse to start half-configured', () => {
   });
 
   it('with the OTLP auth overlay as well, the documented --set keeps both authenticators', () => {
-    const env = { OTELCOL_SCRAPE_BEARER_TOKEN_FILE: '/run/secrets/token', OTELCOL_BEARER_TOKEN: 'x' };
-    const without = validate(['config.yaml', 'config.auth.yaml', 'config.scrape-auth.yaml'], env);
-    expect(without.status, 'the later overlay drops bearertokenauth/otlp from service::extensions').not.toBe(0);
-    const r = spawnSync(
-      collectorBinary(),
-      ['validate', ...['config.yaml', 'config.auth.yaml', 'config.scrape-auth.yaml'].flatMap((c) => ['--config', join(CONFIG_DIR, c)]), '--set=service.extensions=[health_check,bearertokenauth/otlp,bearertokenauth/scrape]'],
-      { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
-    );
-    expect(r.status, r.stderr).toBe(0);
+    const configs = ['config.yaml', 'config.auth.yaml', 'config.scrape-auth.yaml'].flatMap((c) => ['--config', join(CONFIG_DIR, c)]);
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      OTELCOL_SCRAPE_BEARER_TOKEN_FILE: __filename,
+      OTELCOL_BEARER_TOKEN: 'x',
+      ...Object.fromEntries(['OTELCOL_OTLP_GRPC_ENDPOINT', 'OTELCOL_OTLP_HTTP_ENDPOINT', 'OTELCOL_PROMETHEUS_ENDPOINT', 'OTELCOL_HEALTH_ENDPOINT'].map((v) => [v, '127.0.0.1:0'])),
+      OTELCOL_TELEMETRY_PORT: '0',
+    };
+    // validate passes either way (it does not resolve authenticators); the start does not.
+    const started = spawnSync(collectorBinary(), configs, { encoding: 'utf8', env, timeout: 30_000 });
+    expect(started.status, 'the later overlay dropped bearertokenauth/otlp from service::extensions').not.toBe(0);
+    expect(started.stderr).toContain('failed to resolve authenticator "bearertokenauth/otlp"');
+    const withSet = spawnSync(collectorBinary(), ['validate', ...configs, '--set=service.extensions=[health_check,bearertokenauth/otlp,bearertokenauth/scrape]'], { encoding: 'utf8', env });
+    expect(withSet.status, withSet.stderr).toBe(0);
   });
 });
