@@ -3,9 +3,9 @@
  * found; the caller logs each problem as one line. Every bad value names its
  * variable and the fallback taken, and never stops the host application.
  */
-import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from '../policy/canonical';
+import { ALLOWLIST_ENTRY_SHAPE, DEFAULT_WORKSPACE_LABEL, canonicalAllowlistEntry } from '../model/canonical';
 
-export type ExporterKind = 'prometheus' | 'otlp';
+export type ExporterKind = 'prometheus' | 'otlp' | 'console';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type WorkspacePolicyMode = 'enforce' | 'passthrough';
 /** `fast`: typed-helper counters/histograms aggregate in pre-created cells (src/fast/); `views`: every recording goes through the SDK views. */
@@ -31,7 +31,13 @@ export interface KitConfig {
   collectorIntervalMillis: number;
   /** METRICS_RECORDING_PATH; `fast` falls back to `views` when a reader wants delta temporality. */
   recordingPath: RecordingPath;
+  /** OTEL_LOG_LEVEL, lower-cased (`none` … `all`); undefined leaves the OTel diag logger as the host set it. */
+  logLevel: OtelLogLevel | undefined;
 }
+
+/** The values OTEL_LOG_LEVEL takes (the specification's, case-insensitive). */
+export const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
+export type OtelLogLevel = (typeof OTEL_LOG_LEVELS)[number];
 
 export interface ConfigResult {
   config: KitConfig;
@@ -49,7 +55,7 @@ export const DEFAULT_CONFIG: KitConfig = {
   exportTimeoutMillis: 30_000,
   workspace: {
     enabled: false,
-    labelName: 'workspace_id',
+    labelName: DEFAULT_WORKSPACE_LABEL,
     allowlist: [],
     allowlistFile: undefined,
     allowlistPollMillis: 30_000,
@@ -58,6 +64,7 @@ export const DEFAULT_CONFIG: KitConfig = {
   },
   collectorIntervalMillis: 5_000,
   recordingPath: 'fast',
+  logLevel: undefined,
 };
 
 /** Variables this module reads: the README's table and the malformed-value test enumerate it. */
@@ -82,6 +89,7 @@ export const CONFIG_VARIABLES = [
   'METRICS_WORKSPACE_POLICY',
   'METRICS_COLLECTOR_INTERVAL',
   'METRICS_RECORDING_PATH',
+  'OTEL_LOG_LEVEL',
 ] as const;
 
 /** Shown in error lines: short and escaped, so a bad value cannot forge log lines. */
@@ -174,12 +182,12 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const r = new Reader(env);
   const d = DEFAULT_CONFIG;
 
-  // Either switch turns everything off; the seed's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
-  const enabled = r.bool('METRICS_ENABLED', true) && !r.bool('OTEL_SDK_DISABLED', false);
+  // Either switch turns everything off; the kit's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
+  const enabled = r.bool('METRICS_ENABLED', true) && !sdkDisabled(r);
 
   const exporters = readExporters(r);
 
-  // The seed's METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
+  // The kit's own METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
   const hostVar = r.raw('METRICS_HOST') !== undefined ? 'METRICS_HOST' : 'OTEL_EXPORTER_PROMETHEUS_HOST';
   let host = r.raw(hostVar) ?? d.prometheus.host;
   if (!HOST_PATTERN.test(host)) {
@@ -217,6 +225,7 @@ export function readConfig(env: Env = process.env): ConfigResult {
 
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
   const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
+  const logLevel = r.raw('OTEL_LOG_LEVEL') === undefined ? undefined : r.oneOf('OTEL_LOG_LEVEL', OTEL_LOG_LEVELS, 'info');
 
   return {
     config: {
@@ -229,9 +238,25 @@ export function readConfig(env: Env = process.env): ConfigResult {
       workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode },
       collectorIntervalMillis,
       recordingPath,
+      logLevel,
     },
     problems: r.problems,
   };
+}
+
+/**
+ * OTEL_SDK_DISABLED: the specification's boolean, where only `true`
+ * (case-insensitive) is true and every other value is false. A value that
+ * looks meant as true (`1`, `yes`, `on`) says so in one line, since it does
+ * not disable anything.
+ */
+function sdkDisabled(r: Reader): boolean {
+  const value = r.raw('OTEL_SDK_DISABLED');
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower !== 'false') r.problem('OTEL_SDK_DISABLED', value, 'only true disables, as the OpenTelemetry specification says', 'false (enabled)');
+  return false;
 }
 
 function readExporters(r: Reader): ExporterKind[] {
@@ -242,13 +267,13 @@ function readExporters(r: Reader): ExporterKind[] {
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase();
     if (name === 'none') return [];
-    if (name === 'prometheus' || name === 'otlp') {
+    if (name === 'prometheus' || name === 'otlp' || name === 'console') {
       if (!out.includes(name)) out.push(name);
     } else if (name !== '') {
       unknown.push(part.trim());
     }
   }
-  const expected = 'expected prometheus, otlp, a comma-separated list of them, or none';
+  const expected = 'expected prometheus, otlp, console, a comma-separated list of them, or none';
   if (out.length === 0) {
     r.problem('OTEL_METRICS_EXPORTER', value, expected, 'prometheus');
     return ['prometheus'];
