@@ -236,7 +236,7 @@ function expectDashboardsVerbatim(objects: K8sObject[]): void {
   for (const file of DASHBOARDS) expect(files.get(file), file).toBe(readFileSync(join(ROOT, 'grafana', 'dashboards', file), 'utf8'));
 }
 
-describe('k8s-validate, the strict decoder (otel-collector/deploy/validate)', () => {
+describe('k8s-validate, the strict decoder (otel-collector/deploy/validate)', { timeout: 180_000 }, () => {
   it('passes its own Go table tests (unknown, nested unknown, duplicated, mistyped fields; unknown kinds)', () => {
     const go = process.env.GO ?? '/usr/local/go/bin/go';
     const result = run(go, ['test', '-count=1', './...'], { cwd: join(ROOT, 'otel-collector', 'deploy', 'validate'), env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` } });
@@ -254,7 +254,7 @@ describe('k8s-validate, the strict decoder (otel-collector/deploy/validate)', ()
   });
 });
 
-describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
+describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', { timeout: 180_000 }, () => {
   it('passes helm lint --strict with the default values and every ci/ values file', () => {
     for (const values of [undefined, ...VALUES_FILES]) {
       const args = ['lint', '--strict', CHART, '--namespace', NAMESPACE, ...(values ? ['-f', join(CHART, 'ci', values)] : [])];
@@ -373,7 +373,7 @@ describe('Helm chart otel-collector/deploy/helm/otelcol-workspace', () => {
   });
 });
 
-describe('kustomize bases otel-collector/deploy/kustomize', () => {
+describe('kustomize bases otel-collector/deploy/kustomize', { timeout: 180_000 }, () => {
   it('base: the gateways, strictly typed, configs verbatim and valid for the collector', () => {
     const objects = decodeStrict(kustomizeBuild('base'), 'kustomize-base');
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.name.startsWith('otelcol-workspace-config-'))!;
@@ -411,7 +411,7 @@ describe('kustomize bases otel-collector/deploy/kustomize', () => {
   });
 });
 
-describe('Dockerfile otel-collector/deploy/Dockerfile (no container engine here: checked, not built)', () => {
+describe('Dockerfile otel-collector/deploy/Dockerfile (no container engine here: checked, not built)', { timeout: 180_000 }, () => {
   const dockerfile = readFileSync(join(ROOT, 'otel-collector', 'deploy', 'Dockerfile'), 'utf8');
   // Logical lines: continuations joined, comments dropped.
   const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
