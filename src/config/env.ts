@@ -33,11 +33,18 @@ export interface KitConfig {
   recordingPath: RecordingPath;
   /** OTEL_LOG_LEVEL, lower-cased (`none` … `all`); undefined leaves the OTel diag logger as the host set it. */
   logLevel: OtelLogLevel | undefined;
+  /** METRICS_RUNTIME: runtime (event loop, heap, GC) and process (CPU, memory, threads) metrics. */
+  runtimeMetrics: boolean;
+  /** OTEL_NODE_RESOURCE_DETECTORS, resolved: which standard detectors describe the process on `target_info`. */
+  resourceDetectors: ResourceDetectorName[];
 }
 
 /** The values OTEL_LOG_LEVEL takes (the specification's, case-insensitive). */
 export const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 export type OtelLogLevel = (typeof OTEL_LOG_LEVELS)[number];
+
+export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance';
+export const RESOURCE_DETECTORS: readonly ResourceDetectorName[] = ['env', 'host', 'os', 'process', 'serviceinstance'];
 
 export interface ConfigResult {
   config: KitConfig;
@@ -65,6 +72,8 @@ export const DEFAULT_CONFIG: KitConfig = {
   collectorIntervalMillis: 5_000,
   recordingPath: 'fast',
   logLevel: undefined,
+  runtimeMetrics: true,
+  resourceDetectors: [...RESOURCE_DETECTORS],
 };
 
 /** Variables this module reads: the README's table and the malformed-value test enumerate it. */
@@ -90,6 +99,8 @@ export const CONFIG_VARIABLES = [
   'METRICS_COLLECTOR_INTERVAL',
   'METRICS_RECORDING_PATH',
   'OTEL_LOG_LEVEL',
+  'METRICS_RUNTIME',
+  'OTEL_NODE_RESOURCE_DETECTORS',
 ] as const;
 
 /** Shown in error lines: short and escaped, so a bad value cannot forge log lines. */
@@ -226,6 +237,8 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
   const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
   const logLevel = r.raw('OTEL_LOG_LEVEL') === undefined ? undefined : r.oneOf('OTEL_LOG_LEVEL', OTEL_LOG_LEVELS, 'info');
+  const runtimeMetrics = r.bool('METRICS_RUNTIME', d.runtimeMetrics);
+  const resourceDetectors = readResourceDetectors(r, d.resourceDetectors);
 
   return {
     config: {
@@ -239,6 +252,8 @@ export function readConfig(env: Env = process.env): ConfigResult {
       collectorIntervalMillis,
       recordingPath,
       logLevel,
+      runtimeMetrics,
+      resourceDetectors,
     },
     problems: r.problems,
   };
@@ -257,6 +272,21 @@ function sdkDisabled(r: Reader): boolean {
   if (lower === 'true') return true;
   if (lower !== 'false') r.problem('OTEL_SDK_DISABLED', value, 'only true disables, as the OpenTelemetry specification says', 'false (enabled)');
   return false;
+}
+
+/** The NodeSDK's convention: a comma-separated list of env, host, os, process, serviceinstance, or all / none. */
+function readResourceDetectors(r: Reader, fallback: readonly ResourceDetectorName[]): ResourceDetectorName[] {
+  const value = r.raw('OTEL_NODE_RESOURCE_DETECTORS');
+  if (value === undefined) return [...fallback];
+  const names = value.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '');
+  if (names.includes('none')) return [];
+  if (names.includes('all')) return [...RESOURCE_DETECTORS];
+  const known = names.filter((name): name is ResourceDetectorName => (RESOURCE_DETECTORS as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(RESOURCE_DETECTORS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    r.problem('OTEL_NODE_RESOURCE_DETECTORS', unknown.join(','), `expected ${RESOURCE_DETECTORS.join(', ')}, all or none`, known.length > 0 ? known.join(',') : 'none');
+  }
+  return [...new Set(known)];
 }
 
 function readExporters(r: Reader): ExporterKind[] {

@@ -24,6 +24,7 @@ import { HttpServerMetrics } from '../http/server-metrics';
 import { INSTRUMENTATION_HTTP, bypassEmitInstrumentation, emitIsInstrumented, policyRoute } from '../http/instrumentation-http';
 import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
+import { startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
 import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
 import { createConsoleReader } from './console-reader';
 import {
@@ -78,8 +79,11 @@ export interface Kit {
 
 /** What NodeSDK takes for metrics (its `views`, `metricReaders` and `resource` options). */
 export interface NodeSdkMetricsOptions {
+  /** The policy's views (both streams of every catalogue metric, the route policy on `http.route`). */
   views: ViewOptions[];
+  /** The kit's readers, each reading the fast path's data too. */
   metricReaders: IMetricReader[];
+  /** The kit's resource. */
   resource: Resource;
 }
 
@@ -142,6 +146,8 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   private readonly http: HttpServerMetrics | undefined;
   private readonly embedded: EmbeddedEndpoint | undefined;
   private readonly stopSelfMetrics: (() => void) | undefined;
+  private readonly runtimeStart: NodeJS.Immediate | undefined;
+  private runtimeMetrics: RuntimeMetrics | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(options: KitRuntimeOptions) {
@@ -174,7 +180,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     // The file is read synchronously here; other sources load in the background.
     void this.allowlist?.start();
 
-    const resource = buildResource();
+    const resource = buildResource(process.cwd(), config.resourceDetectors);
     this.resource = resource;
     const mode = options.providerMode ?? 'own';
     // The fast recording path (docs/PERFORMANCE.md): its MetricProducer feeds every reader.
@@ -250,6 +256,23 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     this.instruments.rebind();
     this.http?.start();
     this.stopSelfMetrics = workspacePolicy === undefined ? undefined : registerSelfMetrics(workspacePolicy, this.allowlist);
+    // Runtime and process metrics start once every preload and the main module's
+    // synchronous code have run, so an auto-instrumentations preload loaded after
+    // this one is seen and its runtime-node instance stays the only one. The
+    // immediate is ref'd on purpose: an unref'd one waits for the loop's next
+    // event (a 200 ms timer, say) before it runs.
+    this.runtimeStart = config.runtimeMetrics ? setImmediate(() => this.startRuntimeMetrics()) : undefined;
+  }
+
+  private startRuntimeMetrics(): void {
+    try {
+      // The kit's provider, or in `app` mode the application's (which has the kit's views).
+      this.runtimeMetrics = startRuntimeMetrics(this.provider ?? this.appProvider ?? metrics.getMeterProvider(), METER_NAME);
+      const source = this.runtimeMetrics.runtimeSource;
+      if (source !== 'kit') logInfo(`runtime metrics (event loop, heap, GC) come from ${source}, already running in this process; the kit adds the process metrics only`);
+    } catch (error) {
+      logError(`runtime metrics could not start (${(error as Error).message}); METRICS_RUNTIME=off silences this, the rest continues`);
+    }
   }
 
   nodeSdkOptions(): NodeSdkMetricsOptions {
@@ -300,6 +323,8 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   shutdown(): Promise<void> {
     return (this.stopped ??= (async () => {
       this.http?.stop();
+      if (this.runtimeStart !== undefined) clearImmediate(this.runtimeStart);
+      this.runtimeMetrics?.stop();
       // An application-built provider is the application's to shut down (NodeSDK.shutdown()).
       await this.provider?.shutdown().catch(() => undefined);
       this.stopSelfMetrics?.();

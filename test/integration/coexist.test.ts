@@ -153,6 +153,7 @@ describe.each([
     expectKitMetrics(result.kit, result.workload);
     // instrumentation-http (on NodeSDK's provider) is the one source; the kit's recorder stood down.
     expect(httpCount(result.kit) + httpCount(result.sdk)).toBe(REQUESTS);
+    expect([httpCount(result.kit), httpCount(result.sdk)]).toContain(0);
     // The kit never recorded into NodeSDK's provider: no workspace label, raw or not, there.
     expect(labelValues(result.sdk!, 'workspace_id')).toEqual([]);
     expect(sumSamples(result.sdk!, 'action_executions_total')).toBe(0);
@@ -161,21 +162,27 @@ describe.each([
 
 describe('NodeSDK in application code', () => {
   it('started after the kit preload: its instrumentations record through the kit', async () => {
-    const result = await runCase({ flags: ['--require', KIT], sdk: 'sdk-after-kit' });
+    const result = await runCase({ flags: ['--require', KIT], sdk: 'sdk-after-kit', sdkPrometheus: true });
     expect(result.stderr).not.toMatch(/error:/);
     expectKitMetrics(result.kit, result.workload);
     expect(httpCount(result.kit, '@opentelemetry/instrumentation-http')).toBe(REQUESTS);
     expect(httpCount(result.kit)).toBe(REQUESTS);
+    expect(httpCount(result.sdk)).toBe(0);
+    expect(labelValues(result.sdk!, 'workspace_id')).toEqual([]);
   });
 
   it('started before the kit: one error line, the kit keeps its policy on its own readers', async () => {
-    const result = await runCase({ flags: [], sdk: 'sdk-before-kit' });
+    const result = await runCase({ flags: [], sdk: 'sdk-before-kit', sdkPrometheus: true });
     const errors = result.stderr.split('\n').filter((line) => line.includes('error:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(FOREIGN);
     expectKitMetrics(result.kit, result.workload);
     // instrumentation-http serves NodeSDK's provider; the kit does not count the requests a second time.
     expect(httpCount(result.kit)).toBe(0);
+    expect(httpCount(result.sdk, '@opentelemetry/instrumentation-http')).toBe(REQUESTS);
+    // The kit never recorded into NodeSDK's provider.
+    expect(labelValues(result.sdk!, 'workspace_id')).toEqual([]);
+    expect(sumSamples(result.sdk!, 'action_executions_total')).toBe(0);
   });
 
   it('built from createWorkspaceMetrics() (bring your own SDK): the kit governs everything on its readers', async () => {

@@ -77,6 +77,8 @@ describe('readConfig', () => {
     METRICS_COLLECTOR_INTERVAL: ['0', 'fast'],
     METRICS_RECORDING_PATH: ['turbo', 'sdk'],
     OTEL_LOG_LEVEL: ['loud', '3'],
+    METRICS_RUNTIME: ['partly'],
+    OTEL_NODE_RESOURCE_DETECTORS: ['gcp', 'host,kubernetes'],
   };
 
   it('covers every config variable except the file path with malformed values', () => {
@@ -100,5 +102,17 @@ describe('readConfig', () => {
   it('keeps the good allowlist entries when some are malformed', () => {
     const { config } = readConfig({ METRICS_WORKSPACE_ALLOWLIST: 'acme,Bad Id!,globex' });
     expect(config.workspace.allowlist).toEqual(['acme', 'globex']);
+  });
+
+  it('METRICS_RUNTIME and OTEL_NODE_RESOURCE_DETECTORS', () => {
+    expect(readConfig({}).config.runtimeMetrics).toBe(true);
+    expect(readConfig({ METRICS_RUNTIME: 'off' }).config.runtimeMetrics).toBe(false);
+    expect(readConfig({}).config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    expect(readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'none' }).config.resourceDetectors).toEqual([]);
+    expect(readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'env, OS ,env' }).config.resourceDetectors).toEqual(['env', 'os']);
+    expect(readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'all' }).config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    const partly = readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'host,kubernetes' });
+    expect(partly.config.resourceDetectors).toEqual(['host']);
+    expect(partly.problems).toEqual(['OTEL_NODE_RESOURCE_DETECTORS="kubernetes" is invalid (expected env, host, os, process, serviceinstance, all or none); using host']);
   });
 });
