@@ -2,7 +2,8 @@
 # Makes sure the real parts the test suite runs are on this machine:
 # Prometheus + promtool, PostgreSQL, Redis and openssl (Debian packages), and the custom
 # OpenTelemetry Collector (built from otel-collector/manifest.yaml, cached
-# outside the repo). Installs what is missing when run as root; otherwise
+# outside the repo), and the Go tools of the deployment tests (helm, kustomize,
+# otel-collector/deploy/validate; scripts/go-tools.sh). Installs what is missing when run as root; otherwise
 # prints the command to run and fails. Never skips: tests need all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,3 +53,11 @@ export PATH="$PATH:/usr/local/go/bin"
 collector=$(bash otel-collector/build.sh | tail -n 1)
 [ -x "$collector" ] || { log "collector build did not produce a binary"; exit 1; }
 log "collector:  $collector"
+
+# The deployment tests' Go tools (helm, kustomize, our strict manifest
+# validator), built from their Go modules into a cache outside the repository.
+tools=$(bash scripts/go-tools.sh all)
+for tool in $tools; do
+  [ -x "$tool" ] || { log "scripts/go-tools.sh did not produce $tool"; exit 1; }
+  log "go tool:    $tool"
+done

@@ -30,6 +30,8 @@ export interface PrometheusOptions {
   remoteWriteReceiver?: boolean;
   ruleFiles?: string[];
   evaluationIntervalSeconds?: number;
+  /** Raw YAML lines (each starting with "  - job_name:") that replace the default scrape job; targets are then ignored. */
+  scrapeConfigs?: string[];
   /** Reuse a TSDB directory (restart tests); a fresh temp dir otherwise. */
   dataDir?: string;
   port?: number;
@@ -46,11 +48,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     `  evaluation_interval: ${options.evaluationIntervalSeconds ?? 1}s`,
     ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)] : []),
     'scrape_configs:',
-    '  - job_name: otel-collector',
-    '    honor_labels: true',
-    `    scrape_interval: ${interval}`,
-    '    static_configs:',
-    `      - targets: [${options.targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+    ...(options.scrapeConfigs ?? [
+      '  - job_name: otel-collector',
+      '    honor_labels: true',
+      `    scrape_interval: ${interval}`,
+      '    static_configs:',
+      `      - targets: [${options.targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+    ]),
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), config + '\n');
   const args = [
