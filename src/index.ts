@@ -7,8 +7,10 @@ export { setLogSink } from './log';
 export { recordActionExecution, type ActionExecution, actionExecutions, actionDuration } from './catalogue/actions';
 export { recordQueueJob, type QueueJob, queueJobs, queueJobDuration } from './catalogue/queue';
 export { httpServerRequestDuration } from './catalogue/http';
-export { setHttpRoute } from './http/server-metrics';
-export { normalizePath, normalizeMethod, routeLabel } from './http/route';
+export { setHttpRoute } from './http/route-template';
+export { normalizeMethod, routeTemplate } from './http/route';
+export { koaHttpRoute } from './http/frameworks/koa';
+export { honoHttpRoute } from './http/frameworks/hono';
 
 // The catalogue and the policy, for custom families and for your own SDK setup.
 export { catalogue, declareMetrics, BUILTIN_METRICS } from './catalogue/index';

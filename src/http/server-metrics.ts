@@ -9,38 +9,12 @@ import { HTTP_ATTRIBUTES, httpServerRequestDuration } from '../catalogue/http';
 import { httpServerRequestBodySize, httpServerResponseBodySize, requestBodySize, responseBodySize } from '../catalogue/http-sizes';
 import { histogram } from '../record/instruments';
 import { BoundedLabel } from '../record/validate';
-import { normalizeMethod, routeLabel } from './route';
+import { normalizeMethod } from './route';
+import { routeOf, startRouteSources, stopRouteSources } from './route-template';
 import { warnRateLimited } from '../log';
 
-const ROUTE_TEMPLATE = Symbol.for('otel-workspace-metrics.http.route');
-
-interface RoutedRequest extends IncomingMessage {
-  [ROUTE_TEMPLATE]?: string;
-  /** Express sets these once a route matched. */
-  route?: { path?: unknown };
-  baseUrl?: unknown;
-}
-
-/** Tell the kit the route template that served `request` (e.g. `/users/:id`); it wins over path normalization. */
-export function setHttpRoute(request: IncomingMessage, template: string): void {
-  try {
-    if (typeof request === 'object' && request !== null) (request as RoutedRequest)[ROUTE_TEMPLATE] = template;
-    else warnRateLimited('setHttpRoute:request', 'setHttpRoute: the request is not an object; route ignored');
-  } catch {
-    warnRateLimited('setHttpRoute:request', 'setHttpRoute: could not tag the request (frozen or a proxy); route ignored');
-  }
-}
-
-function templateOf(request: RoutedRequest): unknown {
-  const explicit = request[ROUTE_TEMPLATE];
-  if (explicit !== undefined) return explicit;
-  const expressPath = request.route?.path;
-  if (typeof expressPath === 'string') return (typeof request.baseUrl === 'string' ? request.baseUrl : '') + expressPath;
-  return undefined;
-}
-
 interface ChannelMessage {
-  request: RoutedRequest;
+  request: IncomingMessage;
   response: ServerResponse;
   server: Server;
 }
@@ -53,7 +27,7 @@ export function ignoreServer(server: Server): void {
 }
 
 const startTimes = new WeakMap<ServerResponse, bigint>();
-// routeLabel already guarantees the shape; this only bounds how many distinct routes are kept.
+// routeOf already guarantees a template's shape; this only bounds how many distinct routes are kept.
 const routes = new BoundedLabel(500, /^\//);
 let subscribed = false;
 
@@ -70,11 +44,12 @@ function onResponseFinish(message: unknown): void {
     if (start === undefined) return;
     startTimes.delete(response);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const attributes = {
-      [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method),
-      [HTTP_ATTRIBUTES.route]: routes.value(routeLabel(templateOf(request), request.url)) ?? '/',
-      [HTTP_ATTRIBUTES.statusCode]: response.statusCode,
-    };
+    const route = routes.value(routeOf(request));
+    // No template, no `http.route` (semantic conventions): never a path-derived label.
+    const attributes =
+      route === undefined
+        ? { [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method), [HTTP_ATTRIBUTES.statusCode]: response.statusCode }
+        : { [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method), [HTTP_ATTRIBUTES.route]: route, [HTTP_ATTRIBUTES.statusCode]: response.statusCode };
     histogram(httpServerRequestDuration).record(seconds, attributes);
     // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
     const requestBytes = requestBodySize(request.headers);
@@ -89,6 +64,7 @@ function onResponseFinish(message: unknown): void {
 export function startHttpServerMetrics(): void {
   if (subscribed) return;
   subscribed = true;
+  startRouteSources();
   diagnosticsChannel.subscribe('http.server.request.start', onRequestStart);
   diagnosticsChannel.subscribe('http.server.response.finish', onResponseFinish);
 }
@@ -96,6 +72,7 @@ export function startHttpServerMetrics(): void {
 export function stopHttpServerMetrics(): void {
   if (!subscribed) return;
   subscribed = false;
+  stopRouteSources();
   diagnosticsChannel.unsubscribe('http.server.request.start', onRequestStart);
   diagnosticsChannel.unsubscribe('http.server.response.finish', onResponseFinish);
 }
