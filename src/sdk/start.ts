@@ -15,6 +15,7 @@ import { registerSelfMetrics } from '../policy/self-metrics';
 import { buildViews } from './views';
 import { buildResource } from './resource';
 import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
+import { ClusterPrimary, ClusterWorkerReader, distinctWorkerResource, isClusterWorker } from './cluster';
 import { METER_NAME, rebind, setInstrumentSource } from '../record/instruments';
 import { FastPath, attachProducer, firstNonCumulativeReader } from '../fast/index';
 import { setWorkspaceLabelName } from '../record/workspace-attribute';
@@ -107,7 +108,7 @@ function build(config: KitConfig, options: StartOptions): Kit {
 
   const decls = catalogue();
   markCatalogueStarted(true);
-  const resource = buildResource();
+  const resource = distinctWorkerResource(buildResource());
   // The fast recording path (docs/PERFORMANCE.md): its MetricProducer feeds every reader.
   const fast =
     config.recordingPath === 'fast'
@@ -117,10 +118,17 @@ function build(config: KitConfig, options: StartOptions): Kit {
   const readers: IMetricReader[] = [...(options.readers ?? [])];
   if (fast !== undefined) for (const reader of readers) attachProducer(reader, fast.producer());
   let embedded: EmbeddedEndpoint | undefined;
+  let clusterPrimary: ClusterPrimary | undefined;
   if (config.exporters.includes('prometheus')) {
-    embedded = createEmbeddedEndpoint(config, producers());
-    ignoreServer(embedded.server);
-    readers.push(embedded.reader);
+    if (isClusterWorker()) {
+      // node:cluster: the primary serves METRICS_PORT for the whole group (src/sdk/cluster.ts).
+      readers.push(new ClusterWorkerReader(resource, producers()));
+    } else {
+      clusterPrimary = new ClusterPrimary(resource);
+      embedded = createEmbeddedEndpoint(config, producers(), (local) => clusterPrimary!.collect(local));
+      ignoreServer(embedded.server);
+      readers.push(embedded.reader);
+    }
   }
   if (config.exporters.includes('otlp')) readers.push(createOtlpReader(config, producers()));
   const deltaReader = fast === undefined ? undefined : firstNonCumulativeReader(readers);
@@ -160,6 +168,7 @@ function build(config: KitConfig, options: StartOptions): Kit {
         stopSelfMetrics?.();
         await allowlist?.stop().catch(() => undefined);
         embedded?.server.close();
+        clusterPrimary?.stop();
         metrics.disable();
         markCatalogueStarted(false);
         setInstrumentSource(undefined);
