@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, service. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -8,8 +8,9 @@ import { memory } from './memory';
 import { series } from './series';
 import { collector } from './collector';
 import { freshness } from './freshness';
+import { service } from './service';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'service'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -45,6 +46,17 @@ async function main(): Promise<void> {
       case 'collector': {
         const { cpuRatio } = await collector();
         summary.push(['4 collector CPU per datapoint, allowlist / pass-through', '<= 1.2×', `${cpuRatio.toFixed(2)}× ${cpuRatio <= 1.2 ? 'MET' : 'NOT MET'}`]);
+        break;
+      }
+      case 'service': {
+        const { ratios } = await service();
+        for (const server of ['http', 'express']) {
+          const kit = ratios[`${server} kit`]!;
+          summary.push([`7 ${server} with the kit: throughput vs no metrics`, '>= 99 %', `${(kit * 100).toFixed(1)} % ${kit >= 0.99 ? 'MET' : 'NOT MET'}`]);
+        }
+        const kit = ratios['express kit']!;
+        const bundle = ratios['express prom-bundle']!;
+        summary.push(['7 express: kit costs less than express-prom-bundle', `kit > ${(bundle * 100).toFixed(1)} %`, `${(kit * 100).toFixed(1)} % ${kit > bundle ? 'MET' : 'NOT MET'}`]);
         break;
       }
       case 'freshness': {
