@@ -126,6 +126,8 @@ function build(config: KitConfig, options: StartOptions): Kit {
     } else {
       clusterPrimary = new ClusterPrimary(resource);
       embedded = createEmbeddedEndpoint(config, producers(), (local) => clusterPrimary!.collect(local));
+      // A primary that cannot serve does not acknowledge workers, so they say they are not served.
+      void embedded.listening.then((port) => port === undefined && clusterPrimary?.stop());
       ignoreServer(embedded.server);
       readers.push(embedded.reader);
     }
