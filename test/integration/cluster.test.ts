@@ -1,6 +1,6 @@
 /**
  * node:cluster (issue 11, item 5): a primary and 3 workers, all under the
- * preload through NODE_OPTIONS, workspace label on. Each worker records its
+ * preload through NODE_OPTIONS (`--require` and `--import`), workspace label on. Each worker records its
  * own workload and serves its share of the cluster's HTTP port. Then ONE
  * scrape of the primary's METRICS_PORT:
  *
@@ -56,7 +56,7 @@ function otlpReceiver(seen: Set<string>): Server {
   });
 }
 
-describe('node:cluster with 3 workers', () => {
+describe.each(['--require', '--import'])('node:cluster with 3 workers, NODE_OPTIONS="%s …/register"', (loader) => {
   let app: Tracked;
   let metricsPort: number;
   let appPort: number;
@@ -74,7 +74,7 @@ describe('node:cluster with 3 workers', () => {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
-        NODE_OPTIONS: '--require otel-workspace-metrics/register',
+        NODE_OPTIONS: `${loader} otel-workspace-metrics/register`,
         CLUSTER_WORKERS: String(WORKERS),
         APP_PORT: String(appPort),
         METRICS_PORT: String(metricsPort),
