@@ -48,7 +48,6 @@ const SHAPES = {
   invite: { method: 'POST', path: (i) => `/invites/${encodeURIComponent(i.email)}` },
   inviteRaw: { method: 'POST', path: (i) => `/invites/${i.email}` },
   admin: { method: 'GET', path: (i) => `/admin/users/${i.person}` },
-  // Express serves this one (a sub-app mounted at a path with a parameter) but its template cannot be proven.
   teamAdmin: { method: 'GET', path: (i) => `/teams/${i.tenant}/admin/users/${i.email}` },
   // No route serves these.
   tenantRoot: { method: 'GET', path: (i) => `/${i.tenant}/dashboard` },
@@ -78,8 +77,8 @@ const COMMON: Partial<Record<ShapeKey, string>> = {
 const TEMPLATES: Record<Framework, Partial<Record<ShapeKey, string>>> = {
   // node:http knows no routes; the fixture names one with setHttpRoute.
   'node-http': { job: '/workspaces/:workspace/jobs/:job', jobUuid: '/workspaces/:workspace/jobs/:job' },
-  express4: { ...COMMON, files: '/files/*', admin: '/admin/users/:user' },
-  express5: { ...COMMON, files: '/files/*path', admin: '/admin/users/:user' },
+  express4: { ...COMMON, files: '/files/*', admin: '/admin/users/:user', teamAdmin: '/teams/:team/admin/users/:user' },
+  express5: { ...COMMON, files: '/files/*path', admin: '/admin/users/:user', teamAdmin: '/teams/:team/admin/users/:user' },
   fastify4: { ...COMMON, files: '/files/*' },
   fastify5: { ...COMMON, files: '/files/*' },
   koa: { ...COMMON, files: '/files/*path' },

@@ -5,8 +5,8 @@
  * mounted at). A mount path can hold parameters (`app.use('/orgs/:org', r)`),
  * so `req.baseUrl` carries identifiers: the mounts are found again in the
  * app's router stack (by the identity of `req.route`) and their templates
- * used instead. Nothing is patched; when the chain cannot be proven, there is
- * no template.
+ * used instead; a mounted sub-app contributes its `mountpath`. Nothing is
+ * patched; when the chain cannot be proven, there is no template.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -43,8 +43,6 @@ interface Mount {
 
 /** Nesting deeper than this is not searched (no template). */
 const MAX_DEPTH = 16;
-/** A mount path without parameters or wildcards matches exactly its own length. */
-const STATIC_MOUNT = /^[A-Za-z0-9/._~-]*$/;
 const indexed = new WeakMap<RegExp, RegExp>();
 
 function withIndices(regexp: RegExp): RegExp {
@@ -111,6 +109,23 @@ function mountsTo(stack: unknown, route: unknown, remaining: string, depth: numb
   return undefined;
 }
 
+/** The layer mounting sub-app `app` in its parent, matched against `remaining`, with the app's `mountpath` as template. */
+function subAppMount(app: ExpressApp, remaining: string): Mount | undefined {
+  const mountpath = app.mountpath;
+  if (typeof mountpath !== 'string') return undefined;
+  const parent = app.parent as ExpressApp;
+  const stack = (parent._router ?? parent.router)?.stack;
+  if (!Array.isArray(stack)) return undefined;
+  for (const layer of stack as ExpressLayer[]) {
+    if (layer === null || typeof layer !== 'object' || layer.route !== undefined) continue;
+    if ((layer.handle as { name?: unknown } | undefined)?.name !== 'mounted_app') continue;
+    if ('rawPath' in layer && layer.rawPath !== mountpath) continue; // Express 5 knows the declared path
+    const mount = mountOf(layer, remaining);
+    if (mount !== undefined) return { template: mountpath === '/' ? '' : trimSlash(mountpath), length: mount.length };
+  }
+  return undefined;
+}
+
 /** The full template of the Express route that served `request`, or undefined. */
 export function expressRoute(request: IncomingMessage): string | undefined {
   const { route, baseUrl, app } = request as ExpressRequest;
@@ -120,20 +135,20 @@ export function expressRoute(request: IncomingMessage): string | undefined {
   if (base === '' && (app === undefined || app.parent === undefined)) return routePath;
   if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return undefined;
 
-  // A mounted sub-app (`app.use('/admin', admin)`): its mount paths are templates already.
+  // A mounted sub-app (`app.use('/admin', admin)`): its `mountpath` is the template; the
+  // parent's layer for it (Express's `mounted_app` wrapper) says how much of the base it matched.
+  const apps: ExpressApp[] = [];
+  for (let current: ExpressApp | undefined = app; current?.parent !== undefined; current = current.parent as ExpressApp) {
+    if (apps.length > MAX_DEPTH) return undefined;
+    apps.unshift(current);
+  }
   let prefix = '';
   let remaining = base;
-  const appMounts: unknown[] = [];
-  for (let current: ExpressApp | undefined = app, depth = 0; current?.parent !== undefined; current = current.parent as ExpressApp, depth++) {
-    if (depth > MAX_DEPTH) return undefined;
-    appMounts.unshift(current.mountpath);
-  }
-  for (const mountpath of appMounts) {
-    if (typeof mountpath !== 'string' || !STATIC_MOUNT.test(mountpath)) return undefined;
-    const path = trimSlash(mountpath);
-    if (!remaining.toLowerCase().startsWith(path.toLowerCase())) return undefined;
-    prefix += path;
-    remaining = remaining.slice(path.length);
+  for (const mounted of apps) {
+    const mount = subAppMount(mounted, remaining);
+    if (mount === undefined) return undefined;
+    prefix += mount.template;
+    remaining = remaining.slice(mount.length);
   }
 
   const mounts = mountsTo((app._router ?? app.router)?.stack, route, remaining, 0);
