@@ -1,14 +1,13 @@
 /**
  * Where the route template of a request comes from: setHttpRoute (any
- * framework), Fastify's initialization channel, Express's matched route, or
- * the Koa/Hono middlewares. Without one, `http.route` is absent
+ * framework; the Koa and Hono middlewares and the Fastify hook use it), or
+ * Express's matched route. Without one, `http.route` is absent
  * (src/http/route.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { warnRateLimited } from '../log';
 import { routeTemplate } from './route';
 import { expressRoute } from './frameworks/express';
-import { watchFastify } from './frameworks/fastify';
 
 const ROUTE_TEMPLATE = Symbol.for('otel-workspace-metrics.http.route');
 
@@ -34,16 +33,4 @@ export function routeOf(request: IncomingMessage): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-let unwatch: (() => void) | undefined;
-
-/** Subscribe to the frameworks' announcements (idempotent). */
-export function startRouteSources(): void {
-  unwatch ??= watchFastify(setHttpRoute);
-}
-
-export function stopRouteSources(): void {
-  unwatch?.();
-  unwatch = undefined;
 }

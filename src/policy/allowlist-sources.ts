@@ -12,7 +12,7 @@
 import { readFileSync, statSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
-import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from './canonical';
+import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from '../model/canonical';
 import type { WorkspacePolicy } from './workspace-policy';
 import { logError, logInfo, warnRateLimited } from '../log';
 import { withDeadline } from '../deadline';

@@ -14,7 +14,8 @@ import {
   PeriodicExportingMetricReader,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { postgresAllowlistSource, recordActionExecution, start, type Kit } from '../../src/index';
+import { recordActionExecution, start, type Kit } from '../../src/index';
+import { postgresAllowlistSource } from '../../src/exports/postgres';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { total } from '../helpers/in-memory';

@@ -7,7 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import { setHttpRoute } from '../route-template';
 
-interface HonoContextLike {
+/** What honoHttpRoute reads of a Hono context on @hono/node-server. */
+export interface HonoContextLike {
   env?: { incoming?: IncomingMessage };
   req: { routeIndex?: unknown; matchedRoutes?: unknown };
 }
@@ -17,6 +18,7 @@ interface HonoRoute {
   handler?: unknown;
 }
 
+/** Hono middleware (register it first): hands the matched route's path to the kit. */
 export async function honoHttpRoute(c: HonoContextLike, next: () => Promise<void>): Promise<void> {
   try {
     await next();

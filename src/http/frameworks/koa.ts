@@ -8,11 +8,13 @@
 import type { IncomingMessage } from 'node:http';
 import { setHttpRoute } from '../route-template';
 
-interface KoaContextLike {
+/** What koaHttpRoute reads of a Koa context. */
+export interface KoaContextLike {
   req: IncomingMessage;
   _matchedRoute?: unknown;
 }
 
+/** Koa middleware (register it first): hands @koa/router's matched template to the kit. */
 export async function koaHttpRoute(ctx: KoaContextLike, next: () => Promise<unknown>): Promise<void> {
   try {
     await next();
