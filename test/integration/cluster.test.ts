@@ -16,7 +16,7 @@
  * one for all), seen by a real OTLP/HTTP JSON receiver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseExposition, sumSamples } from '../../src/exposition/parse';
@@ -53,6 +53,23 @@ function otlpReceiver(seen: Set<string>): Server {
       response.setHeader('content-type', 'application/json');
       response.end('{}');
     });
+  });
+}
+
+/**
+ * One scrape on a connection of its own: a kept-alive socket the primary
+ * closes as idle (after 5 s) while the next request goes out would fail the
+ * request for a reason that is not the cluster's.
+ */
+function scrape(port: number, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path: '/metrics', agent: false, timeout: timeoutMs }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${response.statusCode}: ${body}`))));
+    });
+    request.on('timeout', () => request.destroy(new Error('scrape timed out')));
+    request.on('error', reject);
   });
 }
 
@@ -106,7 +123,7 @@ describe.each(['--require', '--import'])('node:cluster with 3 workers, NODE_OPTI
   });
 
   it('one scrape of the primary sums exactly to all workers’ recordings', async () => {
-    const text = await httpText(`http://127.0.0.1:${metricsPort}/metrics`);
+    const text = await scrape(metricsPort);
     const families = parseExposition(text);
     const actions = recorded.reduce((n, r) => n + r.actions, 0);
     const queueJobs = recorded.reduce((n, r) => n + r.queueJobs, 0);
@@ -136,7 +153,7 @@ describe.each(['--require', '--import'])('node:cluster with 3 workers, NODE_OPTI
   });
 
   it('keeps each worker’s gauge apart, by service.instance.id', async () => {
-    const families = parseExposition(await httpText(`http://127.0.0.1:${metricsPort}/metrics`));
+    const families = parseExposition(await scrape(metricsPort));
     const samples = families.get('worker_active')?.samples.filter((s) => s.labels['worker'] === 'jobs') ?? [];
     expect(samples.map((s) => s.value).sort()).toEqual([1, 2, 3]);
     const ids = samples.map((s) => s.labels['service_instance_id']);
@@ -152,12 +169,12 @@ describe.each(['--require', '--import'])('node:cluster with 3 workers, NODE_OPTI
   it('refuses the scrape while a worker cannot answer, and sums again once it can', async () => {
     const blocked = fetch(`http://127.0.0.1:${appPort}/block`).then((r) => r.text());
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const during = await httpText(`http://127.0.0.1:${metricsPort}/metrics`, undefined, 15_000);
+    const during = await scrape(metricsPort);
     // No partial sums (Prometheus would read them as a counter reset): no samples at all.
     expect(parseExposition(during).size).toBe(0);
     expect(during).toMatch(/failed/);
     await blocked;
-    const after = parseExposition(await httpText(`http://127.0.0.1:${metricsPort}/metrics`));
+    const after = parseExposition(await scrape(metricsPort));
     expect(sumSamples(after, 'action_executions_total')).toBe(recorded.reduce((n, r) => n + r.actions, 0));
     expect(sumSamples(after, 'http_server_request_duration_seconds_count')).toBe(REQUESTS + 1);
     expect(app.output()).toMatch(/cluster scrape failed \(no answer within 5000 ms; no answer from worker \d\)/);
