@@ -9,4 +9,6 @@ export {
   type OtlpProtocol,
   type WorkspacePolicyMode,
   type RecordingPath,
+  type ResourceDetectorName,
+  RESOURCE_DETECTORS,
 } from '../config/env';

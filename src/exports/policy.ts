@@ -4,6 +4,7 @@
  * sampling, and the HTTP route and method labels (templates only, never a path).
  */
 export { buildViews, viewsFor, type ViewPolicy } from '../policy/views';
+export type { ValueRules } from '../policy/attributes-processors';
 export {
   WorkspacePolicy,
   isSampled,

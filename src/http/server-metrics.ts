@@ -19,12 +19,23 @@ interface ChannelMessage {
   server: Server;
 }
 
+export interface HttpServerMetricsOptions {
+  /**
+   * True when another recorder (instrumentation-http) serves this server's
+   * request durations: the kit then records only the body sizes, which that
+   * recorder does not produce, so each request is counted once.
+   */
+  defersTo?: (server: Server) => boolean;
+}
+
 /**
  * One kit's HTTP server metrics: its subscriptions, the servers it ignores
  * (its own metrics endpoint), the requests in flight, its bounded routes and
  * its subscription to Fastify instances (src/http/route-template.ts).
  */
 export class HttpServerMetrics {
+  constructor(private readonly options: HttpServerMetricsOptions = {}) {}
+
   /** Servers whose requests are not measured: the kit's own metrics endpoint. */
   private readonly ignoredServers = new WeakSet<Server>();
   private readonly startTimes = new WeakMap<ServerResponse, bigint>();
@@ -45,7 +56,7 @@ export class HttpServerMetrics {
 
   private readonly onResponseFinish = (message: unknown): void => {
     try {
-      const { request, response } = message as ChannelMessage;
+      const { request, response, server } = message as ChannelMessage;
       const start = this.startTimes.get(response);
       if (start === undefined) return;
       this.startTimes.delete(response);
@@ -56,7 +67,7 @@ export class HttpServerMetrics {
         route === undefined
           ? { [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method), [HTTP_ATTRIBUTES.statusCode]: response.statusCode }
           : { [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method), [HTTP_ATTRIBUTES.route]: route, [HTTP_ATTRIBUTES.statusCode]: response.statusCode };
-      histogram(httpServerRequestDuration).record(seconds, attributes);
+      if (this.options.defersTo?.(server) !== true) histogram(httpServerRequestDuration).record(seconds, attributes);
       // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
       const requestBytes = requestBodySize(request.headers);
       if (requestBytes !== undefined) histogram(httpServerRequestBodySize).record(requestBytes, attributes);
