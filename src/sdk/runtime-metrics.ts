@@ -40,7 +40,7 @@ const AUTO_INSTRUMENTATIONS_PACKAGE = '@opentelemetry/auto-instrumentations-node
 
 export type Env = Record<string, string | undefined>;
 
-type ModuleCache = Record<string, { parent?: { filename?: string } | null } | undefined>;
+type ModuleCache = Record<string, { parent?: { filename?: string | null } | null } | undefined>;
 
 /**
  * Whether `pkg` was loaded by anyone but this file (the kit's own earlier
@@ -48,7 +48,8 @@ type ModuleCache = Record<string, { parent?: { filename?: string } | null } | un
  */
 function loaded(pkg: string, cache: ModuleCache): boolean {
   const marker = `/node_modules/${pkg}/`;
-  const inside = (path: string | undefined) => path !== undefined && path.replace(/\\/g, '/').includes(marker);
+  // A preload's parent has no file name (null): typeof, not undefined, decides.
+  const inside = (path: string | null | undefined) => typeof path === 'string' && path.replace(/\\/g, '/').includes(marker);
   return Object.entries(cache).some(([path, module]) => {
     if (!inside(path)) return false;
     const parent = module?.parent?.filename;

@@ -21,9 +21,9 @@ interface Ready {
   workers: number;
 }
 
-async function startApp(env: Record<string, string> = {}, args: string[] = []): Promise<{ child: Tracked; port: number; ready: Ready }> {
+async function startApp(env: Record<string, string> = {}, after: string[] = []): Promise<{ child: Tracked; port: number; ready: Ready }> {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, ['--expose-gc', ...args, '--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', 'runtime-app.cjs'), '--secret-arg=sk_live_runtime_marker'], {
+  const child = spawnTracked(process.execPath, ['--expose-gc', '--require', 'otel-workspace-metrics/register', ...after, join(ROOT, 'test', 'fixtures', 'runtime-app.cjs'), '--secret-arg=sk_live_runtime_marker'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, METRICS_PORT: String(port), OTEL_SERVICE_NAME: 'runtime-test', ...env },
   });
@@ -138,6 +138,24 @@ describe('runtime and process metrics under the preload', () => {
     expect(child.output()).toContain('runtime metrics (event loop, heap, GC) come from @opentelemetry/instrumentation-runtime-node');
     // The process family still comes from the kit.
     expect(families.get('process_memory_usage_bytes')!.samples).toHaveLength(1);
+    await child.stop();
+  });
+
+  it('beside auto-instrumentations (loaded after the kit): their runtime-node is the only instance, through the kit\'s views', async () => {
+    const { child, port } = await startApp(
+      // No cloud detectors (they would probe metadata servers off this machine); NodeSDK's own exporters off.
+      { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process', OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+      ['--require', '@opentelemetry/auto-instrumentations-node/register'],
+    );
+    const families = await scrape(port);
+    const gcAfter = await gcPausesAfterScrape(child);
+    const gcCount = sumSamples(families, 'v8js_gc_duration_seconds_count');
+    expect(gcCount).toBeGreaterThanOrEqual(6);
+    expect(gcCount).toBeLessThanOrEqual(gcAfter);
+    expect(families.get('v8js_gc_duration_seconds')!.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.labels.le)[0]).toBe('0.0001');
+    expect(families.get('nodejs_eventloop_delay_p99_seconds')!.samples).toHaveLength(1);
+    expect(families.get('process_memory_usage_bytes')!.samples).toHaveLength(1);
+    expect(child.output()).toContain('runtime metrics (event loop, heap, GC) come from @opentelemetry/auto-instrumentations-node');
     await child.stop();
   });
 
