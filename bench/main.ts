@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness, queues, runtime. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, queues, runtime, service. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -10,8 +10,9 @@ import { collector } from './collector';
 import { freshness } from './freshness';
 import { queues } from './queues';
 import { runtime } from './runtime';
+import { service } from './service';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime', 'service'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -54,6 +55,17 @@ async function main(): Promise<void> {
         // "Unchanged" within run-to-run noise: the hot path records nothing of the runtime family.
         summary.push(['runtime metrics: hot path on / off', '<= 1.05×', `${hotRatio.toFixed(3)}× ${hotRatio <= 1.05 ? 'MET' : 'NOT MET'}`]);
         summary.push(['runtime metrics: added scrape latency', 'reported', `${scrapeAddedMs.toFixed(3)} ms`]);
+        break;
+      }
+      case 'service': {
+        const { ratios } = await service();
+        for (const server of ['http', 'express']) {
+          const kit = ratios[`${server} kit`]!;
+          summary.push([`7 ${server} with the kit: throughput vs no metrics`, '>= 99 %', `${(kit * 100).toFixed(1)} % ${kit >= 0.99 ? 'MET' : 'NOT MET'}`]);
+        }
+        const kit = ratios['express kit']!;
+        const bundle = ratios['express prom-bundle']!;
+        summary.push(['7 express: kit costs less than express-prom-bundle', `kit > ${(bundle * 100).toFixed(1)} %`, `${(kit * 100).toFixed(1)} % ${kit > bundle ? 'MET' : 'NOT MET'}`]);
         break;
       }
       case 'freshness': {

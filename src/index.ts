@@ -3,7 +3,7 @@
  * the recording helpers and their input types, custom metrics, route and
  * workspace tagging. Everything else is behind subpath exports:
  * `otel-workspace-metrics/catalogue` (declarations, names, buckets),
- * `/policy` (workspace policy, views, allowlist sources, route normalizing),
+ * `/policy` (workspace policy, views, allowlist sources, route and method labels),
  * `/config`, `/postgres` (queue health, Postgres allowlist source), `/ops`
  * (rules and dashboards generation) and `/testing` (an in-memory kit).
  */
@@ -17,7 +17,9 @@ export { counter, histogram, upDownCounter, gauge, registerObservation, type Obs
 export { defineRecorder, required, nonNegative, status, BoundedLabel, STATUSES, type Status } from './record/validate';
 export { CurrentValues, defineObserver, type Point } from './record/current-value';
 export { withWorkspace } from './record/workspace-attribute';
-export { setHttpRoute } from './http/server-metrics';
+export { setHttpRoute } from './http/route-template';
+export { koaHttpRoute, type KoaContextLike } from './http/frameworks/koa';
+export { honoHttpRoute, type HonoContextLike } from './http/frameworks/hono';
 export {
   startTimer,
   timeAsync,

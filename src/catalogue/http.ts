@@ -1,4 +1,4 @@
-/** HTTP server metrics per the semantic conventions, with the route normalized at the source. */
+/** HTTP server metrics per the semantic conventions; the route is the framework's template, or absent. */
 import type { MetricDeclaration } from '../model/types';
 
 export const HTTP_ATTRIBUTES = {

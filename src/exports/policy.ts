@@ -1,7 +1,7 @@
 /**
  * `otel-workspace-metrics/policy`: the workspace label policy (docs/POLICY.md)
  * for your own SDK setup: views, the policy, canonical ids, allowlist sources,
- * sampling, and the HTTP route normalizing that keeps ids out of routes.
+ * sampling, and the HTTP route and method labels (templates only, never a path).
  */
 export { buildViews, viewsFor, type ViewPolicy } from '../policy/views';
 export type { ValueRules } from '../policy/attributes-processors';
@@ -33,4 +33,4 @@ export {
   type DynamicAllowlistOptions,
   type FileSourceOptions,
 } from '../policy/allowlist-sources';
-export { normalizePath, normalizeMethod, routeLabel } from '../http/route';
+export { normalizeMethod, routeTemplate } from '../http/route';

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
-import { routeLabel } from './route';
+import { routeTemplate } from './route';
 
 /** The instrumentation scope (meter) name instrumentation-http records under. */
 export const INSTRUMENTATION_HTTP = '@opentelemetry/instrumentation-http';
@@ -34,7 +34,7 @@ export function emitIsInstrumented(server: Server | undefined): boolean {
  * kept, anything else removes the attribute. Never derived from a path.
  */
 export function policyRoute(value: unknown): string | undefined {
-  return typeof value === 'string' && routeLabel(value, undefined) === value ? value : undefined;
+  return typeof value === 'string' && routeTemplate(value) === value ? value : undefined;
 }
 
 /**

@@ -9,46 +9,16 @@ import { HTTP_ATTRIBUTES, httpServerRequestDuration } from '../catalogue/http';
 import { httpServerRequestBodySize, httpServerResponseBodySize, requestBodySize, responseBodySize } from '../catalogue/http-sizes';
 import { histogram } from '../record/instruments';
 import { BoundedLabel } from '../record/validate';
-import { normalizeMethod, routeLabel } from './route';
-import { warnRateLimited } from '../log';
-
-const ROUTE_TEMPLATE = Symbol.for('otel-workspace-metrics.http.route');
-
-interface RoutedRequest extends IncomingMessage {
-  [ROUTE_TEMPLATE]?: string;
-  /** Express sets these once a route matched. */
-  route?: { path?: unknown };
-  baseUrl?: unknown;
-}
-
-/** Tell the kit the route template that served `request` (e.g. `/users/:id`); it wins over path normalization. */
-export function setHttpRoute(request: IncomingMessage, template: string): void {
-  try {
-    if (typeof request === 'object' && request !== null) (request as RoutedRequest)[ROUTE_TEMPLATE] = template;
-    else warnRateLimited('setHttpRoute:request', 'setHttpRoute: the request is not an object; route ignored');
-  } catch {
-    warnRateLimited('setHttpRoute:request', 'setHttpRoute: could not tag the request (frozen or a proxy); route ignored');
-  }
-}
-
-function templateOf(request: RoutedRequest): unknown {
-  const explicit = request[ROUTE_TEMPLATE];
-  if (explicit !== undefined) return explicit;
-  const expressPath = request.route?.path;
-  if (typeof expressPath === 'string') return (typeof request.baseUrl === 'string' ? request.baseUrl : '') + expressPath;
-  return undefined;
-}
+import { normalizeMethod } from './route';
+import { routeOf, setHttpRoute } from './route-template';
+import { watchFastify } from './frameworks/fastify';
 
 interface ChannelMessage {
-  request: RoutedRequest;
+  request: IncomingMessage;
   response: ServerResponse;
   server: Server;
 }
 
-/**
- * One kit's HTTP server metrics: its subscriptions, the servers it ignores
- * (its own metrics endpoint), the requests in flight and its bounded routes.
- */
 export interface HttpServerMetricsOptions {
   /**
    * True when another recorder (instrumentation-http) serves this server's
@@ -58,15 +28,21 @@ export interface HttpServerMetricsOptions {
   defersTo?: (server: Server) => boolean;
 }
 
+/**
+ * One kit's HTTP server metrics: its subscriptions, the servers it ignores
+ * (its own metrics endpoint), the requests in flight, its bounded routes and
+ * its subscription to Fastify instances (src/http/route-template.ts).
+ */
 export class HttpServerMetrics {
   constructor(private readonly options: HttpServerMetricsOptions = {}) {}
 
   /** Servers whose requests are not measured: the kit's own metrics endpoint. */
   private readonly ignoredServers = new WeakSet<Server>();
   private readonly startTimes = new WeakMap<ServerResponse, bigint>();
-  // routeLabel already guarantees the shape; this only bounds how many distinct routes are kept.
+  // routeOf already guarantees a template's shape; this only bounds how many distinct routes are kept.
   private readonly routes = new BoundedLabel(500, /^\//);
   private subscribed = false;
+  private unwatchFastify: (() => void) | undefined;
 
   ignoreServer(server: Server): void {
     this.ignoredServers.add(server);
@@ -85,11 +61,12 @@ export class HttpServerMetrics {
       if (start === undefined) return;
       this.startTimes.delete(response);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const attributes = {
-        [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method),
-        [HTTP_ATTRIBUTES.route]: this.routes.value(routeLabel(templateOf(request), request.url)) ?? '/',
-        [HTTP_ATTRIBUTES.statusCode]: response.statusCode,
-      };
+      const route = this.routes.value(routeOf(request));
+      // No template, no `http.route` (semantic conventions): never a path-derived label.
+      const attributes =
+        route === undefined
+          ? { [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method), [HTTP_ATTRIBUTES.statusCode]: response.statusCode }
+          : { [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method), [HTTP_ATTRIBUTES.route]: route, [HTTP_ATTRIBUTES.statusCode]: response.statusCode };
       if (this.options.defersTo?.(server) !== true) histogram(httpServerRequestDuration).record(seconds, attributes);
       // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
       const requestBytes = requestBodySize(request.headers);
@@ -104,6 +81,7 @@ export class HttpServerMetrics {
   start(): void {
     if (this.subscribed) return;
     this.subscribed = true;
+    this.unwatchFastify = watchFastify(setHttpRoute);
     diagnosticsChannel.subscribe('http.server.request.start', this.onRequestStart);
     diagnosticsChannel.subscribe('http.server.response.finish', this.onResponseFinish);
   }
@@ -111,6 +89,8 @@ export class HttpServerMetrics {
   stop(): void {
     if (!this.subscribed) return;
     this.subscribed = false;
+    this.unwatchFastify?.();
+    this.unwatchFastify = undefined;
     diagnosticsChannel.unsubscribe('http.server.request.start', this.onRequestStart);
     diagnosticsChannel.unsubscribe('http.server.response.finish', this.onResponseFinish);
   }

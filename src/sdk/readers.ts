@@ -13,6 +13,7 @@ import {
   type PushMetricExporter,
   type MetricProducer,
   type ResourceMetrics,
+  type CollectionResult,
 } from '@opentelemetry/sdk-metrics';
 import type { ExportResult } from '@opentelemetry/core';
 import type { KitConfig } from '../config/env';
@@ -33,11 +34,23 @@ export function gaugeAwareTemporality(
   return (instrumentType) => (instrumentType === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : fallback(instrumentType));
 }
 
+/** Wraps a scrape's collection, e.g. to add a cluster's workers (src/sdk/cluster.ts). */
+export type ScrapeCollect = (local: () => Promise<CollectionResult>) => Promise<CollectionResult>;
+
 /** The Prometheus pull reader, with observable gauges that forget unobserved series. */
 class EmbeddedPrometheusReader extends PrometheusExporter {
   private readonly temporality = gaugeAwareTemporality((type) => super.selectAggregationTemporality(type));
+  constructor(
+    options: ConstructorParameters<typeof PrometheusExporter>[0],
+    private readonly scrapeCollect: ScrapeCollect | undefined,
+  ) {
+    super(options);
+  }
   override selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
     return this.temporality(instrumentType);
+  }
+  override collect(options?: Parameters<PrometheusExporter['collect']>[0]): Promise<CollectionResult> {
+    return this.scrapeCollect === undefined ? super.collect(options) : this.scrapeCollect(() => super.collect(options));
   }
 }
 
@@ -48,9 +61,9 @@ export interface EmbeddedEndpoint {
   listening: Promise<number | undefined>;
 }
 
-/** `metricProducers`: extra data sources every scrape includes (the fast recording path's producer). */
-export function createEmbeddedEndpoint(config: KitConfig, metricProducers: MetricProducer[] = []): EmbeddedEndpoint {
-  const reader = new EmbeddedPrometheusReader({ preventServerStart: true, metricProducers });
+/** `metricProducers`: extra data sources every scrape includes (the fast recording path's producer); `scrapeCollect`: wraps each scrape's collection. */
+export function createEmbeddedEndpoint(config: KitConfig, metricProducers: MetricProducer[] = [], scrapeCollect?: ScrapeCollect): EmbeddedEndpoint {
+  const reader = new EmbeddedPrometheusReader({ preventServerStart: true, metricProducers }, scrapeCollect);
   const server = createServer((request, response) => {
     if (request.url?.split('?')[0] === '/metrics') {
       reader.getMetricsRequestHandler(request, response);

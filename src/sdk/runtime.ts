@@ -4,8 +4,8 @@
  * snapshot its views were built from, the workspace label name, the
  * enforcement of late declarations, the instrument table and the recording
  * path (SDK views or the fast path, behind `RecordingPath`), the workspace
- * policy and its allowlist sources, the MeterProvider and its readers, the
- * HTTP server metrics and the per-runtime state of the helpers (label caps,
+ * policy and its allowlist sources, the MeterProvider and its readers (and,
+ * under node:cluster, the primary's aggregation), the HTTP server metrics and the per-runtime state of the helpers (label caps,
  * current values). Two runtimes never share any of it.
  */
 import { metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
@@ -26,6 +26,7 @@ import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
 import { startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
 import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
+import { ClusterPrimary, ClusterWorkerReader, distinctWorkerResource, isClusterWorker } from './cluster';
 import { createConsoleReader } from './console-reader';
 import {
   FOREIGN_PROVIDER_ERROR,
@@ -145,6 +146,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   private readonly store = new RuntimeState();
   private readonly http: HttpServerMetrics | undefined;
   private readonly embedded: EmbeddedEndpoint | undefined;
+  private readonly clusterPrimary: ClusterPrimary | undefined;
   private readonly stopSelfMetrics: (() => void) | undefined;
   private readonly runtimeStart: NodeJS.Immediate | undefined;
   private runtimeMetrics: RuntimeMetrics | undefined;
@@ -180,7 +182,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     // The file is read synchronously here; other sources load in the background.
     void this.allowlist?.start();
 
-    const resource = buildResource(process.cwd(), config.resourceDetectors);
+    const resource = distinctWorkerResource(buildResource(process.cwd(), config.resourceDetectors));
     this.resource = resource;
     const mode = options.providerMode ?? 'own';
     // The fast recording path (docs/PERFORMANCE.md): its MetricProducer feeds every reader.
@@ -194,10 +196,18 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     if (fast !== undefined) for (const reader of readers) attachProducer(reader, fast.producer());
     this.http = options.httpServerMetrics ? new HttpServerMetrics({ defersTo: (server) => this.instrumentationHttpServes(server) }) : undefined;
     if (config.exporters.includes('prometheus')) {
-      this.embedded = createEmbeddedEndpoint(config, producers());
-      this.http?.ignoreServer(this.embedded.server);
-      bypassEmitInstrumentation(this.embedded.server);
-      readers.push(this.embedded.reader);
+      if (isClusterWorker()) {
+        // node:cluster: the primary serves METRICS_PORT for the whole group (src/sdk/cluster.ts).
+        readers.push(new ClusterWorkerReader(resource, producers()));
+      } else {
+        const clusterPrimary = (this.clusterPrimary = new ClusterPrimary(resource));
+        this.embedded = createEmbeddedEndpoint(config, producers(), (local) => clusterPrimary.collect(local));
+        // A primary that cannot serve does not acknowledge workers, so they say they are not served.
+        void this.embedded.listening.then((port) => port === undefined && clusterPrimary.stop());
+        this.http?.ignoreServer(this.embedded.server);
+        bypassEmitInstrumentation(this.embedded.server);
+        readers.push(this.embedded.reader);
+      }
     }
     if (config.exporters.includes('otlp')) readers.push(createOtlpReader(config, producers()));
     if (config.exporters.includes('console')) readers.push(createConsoleReader(config, producers()));
@@ -330,6 +340,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       this.stopSelfMetrics?.();
       await this.allowlist?.stop().catch(() => undefined);
       this.embedded?.server.close();
+      this.clusterPrimary?.stop();
       if (this.global) metrics.disable();
       removeRuntime(this);
     })());

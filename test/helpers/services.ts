@@ -26,11 +26,13 @@ export interface PreloadedAppOptions {
   serviceName: string;
   /** More environment (wins over the above). */
   env?: Record<string, string>;
+  /** Arguments after the fixture's path. */
+  args?: string[];
 }
 
 /** Starts test/fixtures/`fixture` under `<loader> otel-workspace-metrics/register`, its embedded endpoint on `port`, the workspace label on. */
 export function spawnPreloadedApp(fixture: string, options: PreloadedAppOptions): Tracked {
-  return spawnTracked(process.execPath, [options.loader ?? '--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', fixture)], {
+  return spawnTracked(process.execPath, [options.loader ?? '--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', fixture), ...(options.args ?? [])], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

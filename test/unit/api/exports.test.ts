@@ -35,8 +35,8 @@ const SOURCES: Record<string, object> = {
   './queues': queues,
 };
 
-/** The application-facing root: start/shutdown, recording helpers, custom metrics, route and workspace tagging. */
-const ROOT_RUNTIME_EXPORTS = 58;
+/** The application-facing root: start/shutdown, recording helpers, custom metrics, route and workspace tagging (setHttpRoute, koaHttpRoute, honoHttpRoute). */
+const ROOT_RUNTIME_EXPORTS = 60;
 
 function names(module: object): string[] {
   return Object.keys(module).filter((name) => name !== 'default' && name !== 'module.exports' && name !== '__esModule').sort();

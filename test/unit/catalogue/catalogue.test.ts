@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpText } from '../../helpers/processes';
 import { parseExposition, type Family, type Sample } from '../../../src/exposition/parse';
 import {
+  setHttpRoute,
   start,
   type Kit,
   type MetricDeclaration,
@@ -149,6 +150,8 @@ function total(samples: Sample[], sampleName: string): number {
 
 async function serveHttp(): Promise<number> {
   app = createServer((request, response) => {
+    // Plain node:http has no routes: the app names them (without, http_route is absent).
+    setHttpRoute(request, request.url ?? '/');
     request.resume();
     request.on('end', () => {
       if (request.url === '/whole') response.end('hello world'); // Node computes Content-Length: 11
