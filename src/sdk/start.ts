@@ -14,7 +14,8 @@ import { DynamicAllowlist, fileAllowlistSource, type AllowlistSource } from '../
 import { registerSelfMetrics } from '../policy/self-metrics';
 import { buildViews } from './views';
 import { buildResource } from './resource';
-import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
+import { createOtlpReader } from './readers';
+import { createEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded-endpoint';
 import { METER_NAME, rebind, setInstrumentSource } from '../record/instruments';
 import { FastPath, attachProducer, firstNonCumulativeReader } from '../fast/index';
 import { setWorkspaceLabelName } from '../record/workspace-attribute';
@@ -118,7 +119,7 @@ function build(config: KitConfig, options: StartOptions): Kit {
   if (fast !== undefined) for (const reader of readers) attachProducer(reader, fast.producer());
   let embedded: EmbeddedEndpoint | undefined;
   if (config.exporters.includes('prometheus')) {
-    embedded = createEmbeddedEndpoint(config, producers());
+    embedded = createEmbeddedEndpoint(config, { metricProducers: producers() });
     ignoreServer(embedded.server);
     readers.push(embedded.reader);
   }
@@ -159,7 +160,7 @@ function build(config: KitConfig, options: StartOptions): Kit {
         await provider.shutdown().catch(() => undefined);
         stopSelfMetrics?.();
         await allowlist?.stop().catch(() => undefined);
-        embedded?.server.close();
+        embedded?.close();
         metrics.disable();
         markCatalogueStarted(false);
         setInstrumentSource(undefined);

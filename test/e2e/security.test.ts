@@ -23,7 +23,7 @@ import { connect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../src/config/env';
-import { createEmbeddedEndpoint } from '../../src/sdk/readers';
+import { createEmbeddedEndpoint } from '../../src/sdk/embedded-endpoint';
 import { collectorBinary } from '../helpers/binaries';
 import { startCollector, type RunningCollector } from '../helpers/collector';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';

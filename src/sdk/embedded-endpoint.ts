@@ -1,0 +1,304 @@
+/**
+ * The embedded Prometheus endpoint: our own unref'd HTTP(S) server (it never
+ * keeps the app alive), hardened so that scrapers, careless or hostile, cannot
+ * take the host application down with it:
+ *   - one collection per burst of scrapes (CoalescingScrapeBody), serialized in
+ *     slices, so the app's own requests keep their latency;
+ *   - bounded connections, requests per socket and pipelined requests per
+ *     socket, and header/request/keep-alive/idle timeouts;
+ *   - only GET and HEAD on /metrics (405 otherwise, 404 elsewhere);
+ *   - bound to loopback, a Host header that is not a loopback name or address
+ *     is refused (a web page cannot read the endpoint through DNS rebinding);
+ *   - optional TLS (certificate and key re-read when they change) and a bearer
+ *     token or basic auth, for scrapes from beyond the machine.
+ * The body comes from a `ScrapeBodySource` (scrape-body.ts), the seam for other
+ * producers of the exposition.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { AggregationTemporality, InstrumentType, MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { KitConfig } from '../config/env';
+import { logError, logInfo, warnRateLimited } from '../log';
+import { gaugeAwareTemporality } from './readers';
+import { CoalescingScrapeBody, type ScrapeBodySource } from './scrape-body';
+
+/** The Prometheus pull reader, with observable gauges that forget unobserved series. */
+class EmbeddedPrometheusReader extends PrometheusExporter {
+  private readonly temporality = gaugeAwareTemporality((type) => super.selectAggregationTemporality(type));
+  override selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.temporality(instrumentType);
+  }
+}
+
+export interface EndpointLimits {
+  /** Open connections at once; more are closed on accept. */
+  maxConnections: number;
+  /** Requests served on one keep-alive connection before it is closed. */
+  maxRequestsPerSocket: number;
+  /** Requests of one connection waiting for their response; a deeper pipeline closes the connection. */
+  maxPipelined: number;
+  headersTimeoutMillis: number;
+  requestTimeoutMillis: number;
+  keepAliveTimeoutMillis: number;
+  /** A connection with no traffic at all for this long is closed. */
+  idleTimeoutMillis: number;
+}
+
+/** Prometheus scrapes with one connection per target and no pipelining: these leave room for several scrapers. */
+export const DEFAULT_ENDPOINT_LIMITS: EndpointLimits = {
+  maxConnections: 64,
+  maxRequestsPerSocket: 1_000,
+  maxPipelined: 4,
+  headersTimeoutMillis: 5_000,
+  requestTimeoutMillis: 10_000,
+  keepAliveTimeoutMillis: 5_000,
+  idleTimeoutMillis: 30_000,
+};
+
+export interface EmbeddedEndpoint {
+  reader: PrometheusExporter;
+  server: Server;
+  /** What the endpoint serves; by default one coalesced collection of `reader`. */
+  body: ScrapeBodySource;
+  /** Resolves with the bound port, or undefined when listening failed (logged). */
+  listening: Promise<number | undefined>;
+  close(): void;
+}
+
+export interface EmbeddedEndpointOptions {
+  /** Extra data sources every scrape includes (the fast recording path's producer). */
+  metricProducers?: MetricProducer[];
+  /** Replaces the body source (it receives the reader whose collection it may use). */
+  body?: (reader: PrometheusExporter) => ScrapeBodySource;
+  limits?: Partial<EndpointLimits>;
+}
+
+const PENDING = Symbol('pendingScrapes');
+type CountedSocket = Socket & { [PENDING]?: number };
+
+export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpointOptions = {}): EmbeddedEndpoint {
+  const settings = config.prometheus;
+  const limits = { ...DEFAULT_ENDPOINT_LIMITS, ...options.limits };
+  const reader = new EmbeddedPrometheusReader({ preventServerStart: true, metricProducers: options.metricProducers ?? [] });
+  const body = options.body?.(reader) ?? new CoalescingScrapeBody(() => reader.collect(), { cacheMillis: settings.scrapeCacheMillis });
+  const loopbackOnly = isLoopbackAddress(settings.host);
+  const auth = loadAuth(settings);
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const socket = request.socket as CountedSocket;
+    const pending = (socket[PENDING] ?? 0) + 1;
+    socket[PENDING] = pending;
+    response.once('close', () => {
+      socket[PENDING] = (socket[PENDING] ?? 1) - 1;
+    });
+    if (pending > limits.maxPipelined) {
+      // A client that pipelines requests without reading the answers: drop it.
+      socket.destroy();
+      return;
+    }
+    if (loopbackOnly && !isLoopbackHostHeader(request.headers.host)) {
+      reply(response, 403, 'forbidden: this endpoint answers loopback host names only\n');
+      return;
+    }
+    if (auth !== undefined && !auth.allows(request.headers.authorization)) {
+      response.setHeader('www-authenticate', auth.challenge);
+      reply(response, 401, 'unauthorized\n');
+      return;
+    }
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== '/metrics') {
+      reply(response, 404, 'not found: metrics are at /metrics\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      reply(response, 405, 'method not allowed: GET or HEAD\n');
+      return;
+    }
+    body.body().then(
+      (bytes) => {
+        if (response.destroyed) return;
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': bytes.length });
+        response.end(request.method === 'HEAD' ? undefined : bytes);
+      },
+      (error: unknown) => {
+        warnRateLimited('scrape:failed', `a scrape failed (${(error as Error)?.name ?? 'error'}); answered 500`);
+        reply(response, 500, 'metrics collection failed\n');
+      },
+    );
+  };
+
+  let server: Server;
+  let stopReload: (() => void) | undefined;
+  // Half-configured TLS was reported by the configuration: never fall back to plain text.
+  let tlsFailed = settings.tls === 'off';
+  if (settings.tls !== undefined && settings.tls !== 'off') {
+    const tls = settings.tls;
+    let initial: { cert: Buffer; key: Buffer } | undefined;
+    try {
+      initial = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+    } catch (error) {
+      logError(`METRICS_TLS_CERT_FILE/METRICS_TLS_KEY_FILE: cannot read the certificate or key (${(error as NodeJS.ErrnoException).code ?? 'error'}); the embedded endpoint stays off rather than serve in the clear`);
+      tlsFailed = true;
+    }
+    const https = createHttpsServer({ ...(initial ?? {}), minVersion: 'TLSv1.2' }, handle);
+    server = https as unknown as Server;
+    if (initial !== undefined) stopReload = watchCertificate(tls, (context) => https.setSecureContext(context));
+  } else {
+    server = createHttpServer(handle);
+  }
+  server.maxConnections = limits.maxConnections;
+  server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  server.headersTimeout = limits.headersTimeoutMillis;
+  server.requestTimeout = limits.requestTimeoutMillis;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMillis;
+  server.setTimeout(limits.idleTimeoutMillis, (socket) => socket.destroy());
+  server.on('clientError', (_error, socket) => socket.destroy());
+  if ('on' in server) server.on('tlsClientError', () => undefined);
+
+  const { host, port } = settings;
+  if (!loopbackOnly) {
+    const missing: string[] = [];
+    if (settings.tls === undefined) missing.push('TLS (METRICS_TLS_CERT_FILE and METRICS_TLS_KEY_FILE)');
+    if (auth === undefined) missing.push('authentication (METRICS_BEARER_TOKEN or METRICS_BEARER_TOKEN_FILE, or METRICS_BASIC_AUTH_USERNAME with METRICS_BASIC_AUTH_PASSWORD or METRICS_BASIC_AUTH_PASSWORD_FILE)');
+    if (missing.length > 0) logError(`METRICS_HOST=${host}: the embedded endpoint is reachable beyond loopback without ${missing.join(' or ')}; set ${missing.length > 1 ? 'them' : 'it'} to protect the metrics`);
+  }
+  const listening = tlsFailed
+    ? Promise.resolve(undefined)
+    : new Promise<number | undefined>((resolve) => {
+        server.once('error', (error: NodeJS.ErrnoException) => {
+          logError(`METRICS_PORT=${port} METRICS_HOST=${host}: embedded endpoint could not listen (${error.code ?? error.message}); it stays off, recording continues`);
+          resolve(undefined);
+        });
+        server.listen(port, host, () => {
+          const address = server.address();
+          resolve(typeof address === 'object' && address !== null ? address.port : port);
+        });
+      });
+  server.unref();
+  return {
+    reader,
+    server,
+    body,
+    listening,
+    close() {
+      stopReload?.();
+      server.close();
+      server.closeAllConnections?.();
+    },
+  };
+}
+
+function reply(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`. */
+export function isLoopbackAddress(host: string): boolean {
+  const lower = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (lower === 'localhost' || lower === '::1') return true;
+  const v4 = lower.startsWith('::ffff:') ? lower.slice(7) : lower;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/** A Host header naming a loopback address or `localhost`, with or without a port; absent (HTTP/1.0) passes. */
+export function isLoopbackHostHeader(header: string | undefined): boolean {
+  if (header === undefined) return true;
+  const value = header.trim();
+  let name: string;
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    if (end < 0 || !/^(:\d{1,5})?$/.test(value.slice(end + 1))) return false;
+    name = value.slice(1, end);
+  } else {
+    const match = /^([^:]+)(:\d{1,5})?$/.exec(value);
+    if (match === null) return false;
+    name = match[1]!;
+  }
+  return isLoopbackAddress(name);
+}
+
+interface Auth {
+  allows(header: string | undefined): boolean;
+  challenge: string;
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+const same = (a: string, expected: Buffer): boolean => timingSafeEqual(digest(a), expected);
+
+/** Secrets from the configuration or their files (read once, at start); undefined when none is set. */
+function loadAuth(settings: KitConfig['prometheus']): Auth | undefined {
+  const readSecret = (value: string | undefined, file: string | undefined, variable: string): string | undefined => {
+    if (value !== undefined) return value;
+    if (file === undefined) return undefined;
+    try {
+      const text = readFileSync(file, 'utf8').trim();
+      if (text !== '') return text;
+      logError(`${variable}: the file is empty; that credential is not accepted`);
+    } catch (error) {
+      logError(`${variable}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); that credential is not accepted`);
+    }
+    // Configured but unreadable: still require auth, with a credential nobody has.
+    return '';
+  };
+  const { auth } = settings;
+  const token = readSecret(auth.bearerToken, auth.bearerTokenFile, 'METRICS_BEARER_TOKEN_FILE');
+  const password = auth.basicUsername === undefined ? undefined : readSecret(auth.basicPassword, auth.basicPasswordFile, 'METRICS_BASIC_AUTH_PASSWORD_FILE');
+  if (token === undefined && password === undefined) return undefined;
+  const tokenDigest = token ? digest(token) : undefined;
+  const basicDigest = password ? digest(`${auth.basicUsername}:${password}`) : undefined;
+  return {
+    challenge: token !== undefined ? 'Bearer realm="metrics"' : 'Basic realm="metrics", charset="UTF-8"',
+    allows(header) {
+      if (header === undefined) return false;
+      const space = header.indexOf(' ');
+      if (space < 0) return false;
+      const scheme = header.slice(0, space).toLowerCase();
+      const credentials = header.slice(space + 1).trim();
+      if (scheme === 'bearer' && tokenDigest !== undefined) return same(credentials, tokenDigest);
+      if (scheme === 'basic' && basicDigest !== undefined) return same(Buffer.from(credentials, 'base64').toString('utf8'), basicDigest);
+      return false;
+    },
+  };
+}
+
+/** Re-reads the certificate and key when either file changes (checked every `reloadMillis`); returns the stop function. */
+function watchCertificate(tls: Exclude<KitConfig['prometheus']['tls'], 'off' | undefined>, apply: (context: { cert: Buffer; key: Buffer }) => void): () => void {
+  const signature = async (): Promise<string> => {
+    const [c, k] = await Promise.all([stat(tls.certFile), stat(tls.keyFile)]);
+    return `${c.ino}:${c.size}:${c.mtimeMs}|${k.ino}:${k.size}:${k.mtimeMs}`;
+  };
+  let current: string | undefined;
+  let busy = false;
+  void signature().then(
+    (s) => (current ??= s),
+    () => undefined,
+  );
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      try {
+        const next = await signature();
+        if (next === current) return;
+        const [cert, key] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile)]);
+        apply({ cert, key });
+        current = next;
+        logInfo('embedded endpoint: TLS certificate reloaded');
+      } catch (error) {
+        // Half-rotated (a new certificate with the old key) or unreadable: keep serving the old pair, retry next time.
+        warnRateLimited('scrape:tls-reload', `embedded endpoint: the TLS certificate could not be reloaded (${(error as NodeJS.ErrnoException).code ?? 'mismatched or invalid pair'}); still serving the previous one`);
+      } finally {
+        busy = false;
+      }
+    })();
+  }, tls.reloadMillis);
+  timer.unref();
+  return () => clearInterval(timer);
+}
