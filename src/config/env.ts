@@ -183,7 +183,7 @@ export function parseAllowlist(value: string, source: string, problems: string[]
     const canonical = canonicalAllowlistEntry(trimmed);
     if (canonical === undefined) {
       problems.push(
-        `${source}: entry #${index + 1} ${quote(trimmed)} is not a canonical workspace id ` +
+        `${source}: entry #${index + 1} is not a canonical workspace id ` +
           `(${ALLOWLIST_ENTRY_SHAPE}); skipping that entry`,
       );
     } else {

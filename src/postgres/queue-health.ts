@@ -55,7 +55,7 @@ import {
 } from '../catalogue/queue-health';
 import { DEFAULT_QUEUE_TABLE, queueHealthStatements, type QueueHealthStatements } from './sql';
 import { classifyError, describeError, type Phase } from './errors';
-import { openOwnedPgPool, type OwnedPgPool, type PgClientLike, type PgPoolLike } from './pool';
+import { acquireClient, openOwnedPgPool, type OwnedPgPool, type PgClientLike, type PgPoolLike } from './pool';
 
 export type { PgClientLike, PgPoolLike } from './pool';
 
@@ -180,34 +180,7 @@ function create(options: QueueHealthCollectorOptions): QueueHealthCollector {
   const pool = (): PgPoolLike => options.pool ?? (ownPool ??= createOwnPool());
 
   /** pool.connect() bounded by connectTimeoutMillis; a connection that arrives late goes straight back. */
-  async function acquire(): Promise<PgClientLike> {
-    const connecting = pool().connect();
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        reject(new Error(`no connection within ${connectTimeoutMillis} ms`));
-      }, connectTimeoutMillis);
-      timer.unref();
-      connecting.then(
-        (client) => {
-          if (settled) client.release();
-          else {
-            settled = true;
-            clearTimeout(timer);
-            resolve(client);
-          }
-        },
-        (error: unknown) => {
-          if (!settled) {
-            settled = true;
-            clearTimeout(timer);
-            reject(error);
-          }
-        },
-      );
-    });
-  }
+  const acquire = (): Promise<PgClientLike> => acquireClient(pool(), connectTimeoutMillis);
 
   let snapshot: Snapshot | undefined;
   let failing = false;

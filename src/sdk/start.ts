@@ -103,7 +103,7 @@ function build(config: KitConfig, options: StartOptions): Kit {
             ...(options.allowlistSources ?? []),
           ],
         });
-  // The file is read synchronously here; other sources load in the background.
+  // Every source loads in the background (the file too: nothing here blocks the host's event loop).
   void allowlist?.start();
 
   const decls = catalogue();

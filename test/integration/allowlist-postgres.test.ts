@@ -6,6 +6,7 @@
  * is back, closes its pool on shutdown; and never loses a count across the
  * changes. A caller-owned pool with a named column and query parameters works too.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from 'pg';
 import {
@@ -14,7 +15,8 @@ import {
   PeriodicExportingMetricReader,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { postgresAllowlistSource, recordActionExecution, start, type Kit } from '../../src/index';
+import { DynamicAllowlist, WorkspacePolicy, postgresAllowlistSource, recordActionExecution, start, type Kit } from '../../src/index';
+import type { LoadedEntries } from '../../src/policy/allowlist-sources';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { total } from '../helpers/in-memory';
@@ -150,7 +152,7 @@ describe('postgresAllowlistSource', () => {
         values: ['startup'],
         column: 'workspace',
       });
-      expect(await source.load()).toEqual(['pied-piper']);
+      expect(((await source.load()) as LoadedEntries).entries).toEqual(['pied-piper']);
       await source.close?.();
       expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
 
@@ -160,6 +162,90 @@ describe('postgresAllowlistSource', () => {
       await pool.end();
     }
   });
+
+  it("on the app's own pool of 3, a query slower than the load timeout: the source holds at most one connection, the server ends its statement, the app's SELECT 1 waits ≤ 100 ms", async () => {
+    resetLogWindows();
+    const pool = new Pool({ connectionString: pg.url(), max: 3, application_name: 'hardening-app' });
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
+    const source = postgresAllowlistSource({ pool, name: 'slow', query: 'SELECT id FROM workspaces, pg_sleep(3) WHERE id IS NOT NULL', intervalMillis: 100 });
+    const dynamic = new DynamicAllowlist({ policy, sources: [source], loadTimeoutMillis: 300 });
+    // the app's own SELECT 1 latency with no source running, for the record
+    const baseline: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const started = performance.now();
+      await pool.query('SELECT 1');
+      baseline.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const ours = `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'hardening-app' AND query LIKE '%otel_workspace_metrics_allowlist%' AND state <> 'idle'`;
+    let maxBackends = 0;
+    let maxCheckedOut = 0;
+    const waits: number[] = [];
+    let stop = false;
+    const watch = (async () => {
+      while (!stop) {
+        maxBackends = Math.max(maxBackends, Number((await pg.query(ours))[0]!.n));
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    const app = (async () => {
+      while (!stop) {
+        maxCheckedOut = Math.max(maxCheckedOut, pool.totalCount - pool.idleCount);
+        const started = performance.now();
+        expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+        waits.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    void dynamic.start();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    stop = true;
+    await Promise.all([watch, app]);
+    await dynamic.stop();
+    const errors = dynamic.errorCounts()[0]!.errors;
+    const sorted = [...waits].sort((a, b) => a - b);
+    console.log(
+      `slow source on the app's pool of 3: ${errors} timed-out loads in 3 s; source backends at once ≤ ${maxBackends}; connections checked out ≤ ${maxCheckedOut}; ` +
+        `app SELECT 1 over ${waits.length} queries: median ${sorted[sorted.length >> 1]!.toFixed(1)} ms, worst ${sorted[sorted.length - 1]!.toFixed(1)} ms ` +
+        `(without the source: worst ${Math.max(...baseline).toFixed(1)} ms)`,
+    );
+    expect(errors).toBeGreaterThanOrEqual(3);
+    expect(maxBackends).toBe(1);
+    expect(maxCheckedOut).toBeLessThanOrEqual(2); // the source's one, plus the app's own SELECT 1
+    // ≤ 100 ms, or 3× the worst wait without the source when the shared machine is slower than that
+    expect(Math.max(...waits)).toBeLessThanOrEqual(Math.max(100, 3 * Math.max(...baseline)));
+    // the server ends each statement at 80% of the 300 ms load timeout; whichever comes first is logged (once a minute)
+    expect(logs.filter((line) => /allowlist source slow: reload failed \((the query failed \(timeout\) \[57014\]|no answer within 300 ms \[ETIMEDOUT\])\)/.test(line))).toHaveLength(1);
+    // the server ended what the source started: nothing of it still runs
+    await waitFor(async () => (Number((await pg.query(ours))[0]!.n) === 0 ? true : undefined), 5_000, 'no source statement left');
+    await pool.end();
+  }, 30_000);
+
+  it('1,000,000 rows: reading stops at the 10,000-entry cap (LIMIT 10,001), refused at once, the last good list stays', async () => {
+    resetLogWindows();
+    const pool = new Pool({ connectionString: pg.url(), max: 2 });
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
+    let huge = false;
+    const inner = postgresAllowlistSource({ pool, name: 'rows', query: `SELECT 'ws-' || g FROM generate_series(1, 1000000) AS g WHERE g <= 2 OR $1` , values: [false] });
+    const hugeSource = postgresAllowlistSource({ pool, name: 'rows', query: `SELECT 'ws-' || g FROM generate_series(1, 1000000) AS g WHERE g <= 2 OR $1`, values: [true] });
+    const source = { name: 'rows', load: (context?: Parameters<typeof inner.load>[0]) => (huge ? hugeSource : inner).load(context) };
+    const dynamic = new DynamicAllowlist({ policy, sources: [source] });
+    await dynamic.start();
+    expect(policy.allowlist).toEqual(['ws-1', 'ws-2']);
+    huge = true;
+    const block = monitorEventLoopDelay({ resolution: 5 });
+    block.enable();
+    const started = performance.now();
+    await dynamic.reload();
+    const ms = performance.now() - started;
+    block.disable();
+    console.log(`1,000,000-row query: refused in ${ms.toFixed(0)} ms, longest event-loop block ${(block.max / 1e6).toFixed(1)} ms`);
+    expect(policy.allowlist).toEqual(['ws-1', 'ws-2']);
+    expect(logs.some((line) => line.includes('the query returned more than 10000 rows (stopped reading at 10001) [ETOOMANY]'))).toBe(true);
+    expect(ms).toBeLessThan(1_000);
+    await dynamic.stop();
+    await pool.end();
+  }, 30_000);
 
   it('refuses to be built without a query or a database', () => {
     expect(() => postgresAllowlistSource({ query: 'SELECT 1' })).toThrow(/pool or a connectionString/);
