@@ -321,7 +321,8 @@ function readEndpointSecurity(r: Reader): Pick<PrometheusEndpointConfig, 'tls' |
     r.problems.push('METRICS_BASIC_AUTH_USERNAME is set without METRICS_BASIC_AUTH_PASSWORD or METRICS_BASIC_AUTH_PASSWORD_FILE; using a password nobody has, so scrapes are refused');
     auth.basicPassword = '\u0000';
   } else if (auth.basicUsername === undefined && hasPassword) {
-    r.problems.push('METRICS_BASIC_AUTH_PASSWORD(_FILE) is set without METRICS_BASIC_AUTH_USERNAME; using a username nobody has, so scrapes are refused');
+    const which = auth.basicPassword !== undefined ? 'METRICS_BASIC_AUTH_PASSWORD' : 'METRICS_BASIC_AUTH_PASSWORD_FILE';
+    r.problems.push(`${which} is set without METRICS_BASIC_AUTH_USERNAME; using a username nobody has, so scrapes are refused`);
     auth.basicUsername = '\u0000';
   }
   return { tls, auth };
