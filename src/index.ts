@@ -159,9 +159,12 @@ export {
   fileAllowlistSource,
   staticAllowlistSource,
   splitAllowlistText,
+  AllowlistSourceError,
   type AllowlistSource,
   type DynamicAllowlistOptions,
   type FileSourceOptions,
+  type LoadContext,
+  type LoadedEntries,
 } from './policy/allowlist-sources';
 export { postgresAllowlistSource, type PostgresAllowlistOptions, type PgQueryable } from './policy/postgres-source';
 export {
