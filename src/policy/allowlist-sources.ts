@@ -97,6 +97,7 @@ export class AllowlistTextReader {
   private rest = '';
   private line = 0;
   private started = false;
+  private firstLoads: Promise<void> | undefined;
 
   constructor(private readonly maxEntries = Infinity) {}
 
@@ -423,6 +424,7 @@ export class DynamicAllowlist {
   private readonly loadTimeoutMillis: number;
   private readonly now: () => number;
   private started = false;
+  private firstLoads: Promise<void> | undefined;
   private stopped = false;
   private applied: string;
   /** Last successful load of any source, or the start (ms since the epoch). */
@@ -465,10 +467,11 @@ export class DynamicAllowlist {
    * Load every source once (synchronously only for a source that offers
    * `loadSync`; the file source does not, so nothing blocks here), then start
    * timers and watchers. The promise settles when every first load has
-   * finished; it never rejects.
+   * finished; it never rejects. Calling it again returns the same promise
+   * (`await kit.allowlist.start()` waits for the file's first read).
    */
   start(): Promise<void> {
-    if (this.started) return Promise.resolve();
+    if (this.firstLoads !== undefined) return this.firstLoads; // a second call waits for the same first loads
     this.started = true;
     for (const state of this.states) {
       if (state.source.loadSync) {
@@ -495,7 +498,8 @@ export class DynamicAllowlist {
         }
       }
     }
-    return Promise.all(first).then(() => undefined);
+    this.firstLoads = Promise.all(first).then(() => undefined);
+    return this.firstLoads;
   }
 
   /** Reload every source now (or the named one); resolves when done, never rejects. */
