@@ -84,7 +84,6 @@ export interface EmbeddedEndpointOptions {
   limits?: Partial<EndpointLimits>;
 }
 
-
 export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpointOptions = {}): EmbeddedEndpoint {
   const settings = config.prometheus;
   const limits = { ...DEFAULT_ENDPOINT_LIMITS, ...options.limits };
@@ -123,7 +122,7 @@ export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpo
       },
       (error: unknown) => {
         warnRateLimited('scrape:failed', `a scrape failed (${(error as Error)?.name ?? 'error'}); answered 500`);
-        reply(response, 500, 'metrics collection failed\n');
+        if (!response.destroyed) reply(response, 500, 'metrics collection failed\n');
       },
     );
   };
@@ -155,6 +154,7 @@ export function createEmbeddedEndpoint(config: KitConfig, options: EmbeddedEndpo
 
   const listener = createNetServer({ pauseOnConnect: true }, (socket: Socket) => {
     socket.on('error', () => undefined); // reported through the connection that wraps it
+    socket.unref(); // a scraper's keep-alive connection never keeps the app alive
     let stream: Socket | TLSSocket = socket;
     if (secureContext !== undefined) {
       stream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
