@@ -8,16 +8,9 @@ import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import * as prom from 'prom-client';
-import {
-  DURATION_BUCKETS_SECONDS,
-  WorkspacePolicy,
-  actionDuration,
-  actionExecutions,
-  counter,
-  histogram,
-  recordActionExecution,
-  start,
-} from '../src/index';
+import { DURATION_BUCKETS_SECONDS, counter, histogram, recordActionExecution, start } from '../src/index';
+import { actionDuration, actionExecutions } from '../src/exports/catalogue';
+import { WorkspacePolicy } from '../src/exports/policy';
 import { envInt } from './common';
 
 const PROVIDERS = ['google', 'slack', 'github'];

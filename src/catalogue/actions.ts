@@ -1,7 +1,7 @@
-/** Action executions (seed 000): which provider action ran, how it ended, how long it took. */
-import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from './types';
+/** Action executions: which provider action ran, how it ended, how long it took. */
+import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
-import { BoundedLabel, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 import { withWorkspace } from '../record/workspace-attribute';
 
 const LABELS = ['provider', 'action', 'status'] as const;
@@ -38,8 +38,8 @@ export interface ActionExecution {
   workspaceId?: string;
 }
 
-const providers = new BoundedLabel(100);
-const actions = new BoundedLabel(500);
+const providers = new LabelCap(100);
+const actions = new LabelCap(500);
 
 export const recordActionExecution = defineRecorder<ActionExecution>('recordActionExecution', (input) => {
   const attributes = withWorkspace(

@@ -1,5 +1,5 @@
 /**
- * Caches (seeds 002, 003): operations by result, entries held, evictions.
+ * Caches: operations by result, entries held, evictions.
  * The hit ratio is computed in PromQL from the operations counter, never
  * exported as a gauge (a ratio gauge cannot be aggregated across processes):
  *
@@ -7,10 +7,10 @@
  *   / sum by (cache) (rate(cache_operations_total{result=~"hit|miss"}[5m]))
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter } from '../record/instruments';
 import { CurrentValues, defineObserver } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, oneOf, required } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, oneOf, required } from '../record/validate';
 
 export const cacheOperations: MetricDeclaration = {
   name: 'cache.operations',
@@ -61,9 +61,9 @@ export interface CacheEviction extends CacheRef {
   count?: number;
 }
 
-const caches = new BoundedLabel(100);
-const operations = new BoundedLabel(30);
-const reasons = new BoundedLabel(30);
+const caches = new LabelCap(100);
+const operations = new LabelCap(30);
+const reasons = new LabelCap(30);
 
 function cacheAttributes(input: Record<string, unknown>): Attributes {
   return { cache: required(caches.value(input.cache), 'cache is missing') };

@@ -1,12 +1,12 @@
 /**
- * Database operations (seed 002): how long each operation took, by operation,
+ * Database operations: how long each operation took, by operation,
  * table and outcome status, and errors by type. `table` is the table or
  * collection name and `operation` the verb (`select`, `insert`, `upsert`...),
  * never the query text.
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
-import { BoundedLabel, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 
 /** From 1 ms: most queries are faster than the general 5 ms first bucket. */
 export const DATABASE_DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -45,9 +45,9 @@ export interface DatabaseOperation {
   errorType?: string;
 }
 
-const operations = new BoundedLabel(50);
-const tables = new BoundedLabel(300);
-const errorTypes = new BoundedLabel(100);
+const operations = new LabelCap(50);
+const tables = new LabelCap(300);
+const errorTypes = new LabelCap(100);
 
 /** Record one operation: its duration always, and an error when the status is `error` or `timeout`. */
 export const recordDatabaseOperation = defineRecorder<DatabaseOperation>('recordDatabaseOperation', (input) => {

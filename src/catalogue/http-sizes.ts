@@ -1,5 +1,5 @@
 /**
- * HTTP server request and response body sizes (seed 002), per the semantic
+ * HTTP server request and response body sizes, per the semantic
  * conventions' `http.server.{request,response}.body.size`, recorded by the
  * same diagnostics-channel hook as the request duration, with its labels.
  *
@@ -13,7 +13,7 @@
  *   known size and is not recorded.
  * So a size histogram's `_count` can be lower than the duration's.
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { HTTP_ATTRIBUTES } from './http';
 
 /** Bytes, ×4 from 256 B to 64 MiB, with 0 for empty bodies. */

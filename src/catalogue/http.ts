@@ -1,5 +1,5 @@
 /** HTTP server metrics per the semantic conventions, with the route normalized at the source. */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 
 export const HTTP_ATTRIBUTES = {
   method: 'http.request.method',

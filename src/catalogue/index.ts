@@ -2,8 +2,8 @@
  * The metric catalogue: every declaration the kit knows, built-in families
  * first, then the ones an application declares through `declareMetrics`.
  */
-import type { MetricDeclaration } from './types';
-import { catalogueStarted, markUnenforced } from './enforcement';
+import type { MetricDeclaration } from '../model/types';
+import { currentRuntime } from '../record/runtime';
 import { logError } from '../log';
 import { ACTION_METRICS } from './actions';
 import { QUEUE_JOB_METRICS } from './queue';
@@ -19,7 +19,7 @@ import { MESSAGING_METRICS } from './messaging';
 import { QUEUE_HEALTH_METRICS } from './queue-health';
 import { SELF_METRICS } from './self';
 
-export const BUILTIN_METRICS: readonly MetricDeclaration[] = [
+export const BUILTIN_METRICS: readonly MetricDeclaration[] = Object.freeze([
   ...ACTION_METRICS,
   ...QUEUE_JOB_METRICS,
   ...HTTP_METRICS,
@@ -33,8 +33,9 @@ export const BUILTIN_METRICS: readonly MetricDeclaration[] = [
   ...MESSAGING_METRICS,
   ...QUEUE_HEALTH_METRICS,
   ...SELF_METRICS,
-];
+]);
 
+/** The registry of application declarations: append-only, process-wide (declarations are code, not state of a kit). */
 const declared: MetricDeclaration[] = [];
 
 /**
@@ -47,8 +48,9 @@ export function declareMetrics(...decls: MetricDeclaration[]): void {
     if (catalogue().some((existing) => existing.name === decl.name)) {
       throw new Error(`metric ${decl.name} is already declared`);
     }
-    if (catalogueStarted()) {
-      markUnenforced(decl);
+    const { enforcement } = currentRuntime();
+    if (enforcement.started) {
+      enforcement.markUnenforced(decl);
       logError(`declareMetrics: ${decl.name} was declared after the kit started, so no view enforces its label policy; its recordings are dropped until the next start (declare metrics before start, or pass them to start({ metrics }))`);
     }
     declared.push(decl);

@@ -1,12 +1,12 @@
 /**
- * Message bus (seed 002): messages sent between agents or services, how long
+ * Message bus: messages sent between agents or services, how long
  * the receiver took to process them, and how many wait in each queue.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from './types';
+import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
 import { CurrentValues, defineObserver } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 
 export const messageBusMessages: MetricDeclaration = {
   name: 'message_bus.messages',
@@ -58,9 +58,9 @@ export interface BusQueueDepth extends BusQueueRef {
 }
 
 // Senders and receivers share one bound: they are the same set of agents.
-const endpoints = new BoundedLabel(200);
-const types = new BoundedLabel(200);
-const queues = new BoundedLabel(200);
+const endpoints = new LabelCap(200);
+const types = new LabelCap(200);
+const queues = new LabelCap(200);
 
 export const recordBusMessage = defineRecorder<BusMessage>('recordBusMessage', (input) => {
   counter(messageBusMessages).add(1, {

@@ -1,11 +1,11 @@
 /**
- * Queue & lease health (seed 004): what a Postgres-backed run queue looks like
+ * Queue & lease health: what a Postgres-backed run queue looks like
  * right now. The values come from `startQueueHealthCollector`
  * (src/postgres/queue-health.ts), which queries the table on its own timer;
  * these observable gauges report its last successful snapshot, and nothing at
  * all while the database cannot be read (never a stale value).
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 
 export const queueDepth: MetricDeclaration = {
   name: 'queue.depth',

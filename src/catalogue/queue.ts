@@ -1,7 +1,7 @@
-/** Queue jobs (seed 000): jobs processed by type and outcome, and how long they ran. */
-import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from './types';
+/** Queue jobs: jobs processed by type and outcome, and how long they ran. */
+import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
-import { BoundedLabel, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 import { withWorkspace } from '../record/workspace-attribute';
 
 const LABELS = ['job_type', 'status'] as const;
@@ -34,7 +34,7 @@ export interface QueueJob {
   workspaceId?: string;
 }
 
-const jobTypes = new BoundedLabel(200);
+const jobTypes = new LabelCap(200);
 
 export const recordQueueJob = defineRecorder<QueueJob>('recordQueueJob', (input) => {
   const attributes = withWorkspace(

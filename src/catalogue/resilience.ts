@@ -1,5 +1,5 @@
 /**
- * Resilience (seeds 001, 002, 003): circuit breakers, retries, dead-letter
+ * Resilience: circuit breakers, retries, dead-letter
  * queues and rate limiters.
  *
  * The breaker state is ONE series per state (`state="closed|open|half_open"`),
@@ -8,10 +8,10 @@
  * instead of encoding the state as a magic number.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
 import { CurrentValues, defineObserver, type Point } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 
 export const circuitBreakerState: MetricDeclaration = {
   name: 'circuit_breaker.state',
@@ -69,7 +69,7 @@ export const deadLetterQueueReplays: MetricDeclaration = {
   labels: ['queue', 'status'],
 };
 
-/** Seed 003's buckets: the limiter's waits are coarse. */
+/** Rate limiter waits are coarse (half a second to 16 s), hence coarse buckets. */
 export const RATE_LIMITER_DELAY_BUCKETS_SECONDS: readonly number[] = [0.5, 1, 2, 4, 8, 16];
 
 export const rateLimiterDelay: MetricDeclaration = {
@@ -113,7 +113,7 @@ export interface BreakerTransition extends BreakerRef {
   to: BreakerState | 'half-open';
 }
 
-const breakers = new BoundedLabel(200);
+const breakers = new LabelCap(200);
 const STATE_REASON = `must be one of ${BREAKER_STATES.join(', ')}`;
 
 function breakerAttributes(input: Record<string, unknown>): Attributes {
@@ -161,7 +161,7 @@ export interface RetryInput {
   operation: string;
 }
 
-const retriedOperations = new BoundedLabel(200);
+const retriedOperations = new LabelCap(200);
 
 function operationAttributes(input: Record<string, unknown>): Attributes {
   return { operation: required(retriedOperations.value(input.operation), 'operation is missing') };
@@ -189,7 +189,7 @@ export interface DeadLetterReplay extends DeadLetterQueueRef {
   status: Status | 'success' | 'failure';
 }
 
-const deadLetterQueues = new BoundedLabel(100);
+const deadLetterQueues = new LabelCap(100);
 
 function queueAttributes(input: Record<string, unknown>): Attributes {
   return { queue: required(deadLetterQueues.value(input.queue), 'queue is missing') };
@@ -225,7 +225,7 @@ export interface RateLimiterDelay {
   durationSeconds: number;
 }
 
-const limiters = new BoundedLabel(50);
+const limiters = new LabelCap(50);
 
 export const recordRateLimiterDelay = defineRecorder<RateLimiterDelay>('recordRateLimiterDelay', (input) => {
   const attributes = { limiter: required(limiters.value(input.limiter), 'limiter is missing') };

@@ -10,7 +10,7 @@
  *   otel_workspace_metrics_allowlist_last_reload_timestamp_seconds   last successful load of any allowlist source (or the start)
  *   otel_workspace_metrics_allowlist_reload_errors_total{source}     failed loads per dynamic source (file, postgres...)
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 
 export const SELF_METRIC_PREFIX = 'otel_workspace_metrics';
 

@@ -1,12 +1,12 @@
 /**
- * Sessions (seeds 002, 003): how many are open, how long they lasted, and
- * why they were refreshed (seed 003's reasons are `proactive`, `api_forced`
+ * Sessions: how many are open, how long they lasted, and
+ * why they were refreshed (the documented reasons are `proactive`, `api_forced`
  * and `browser_error`; any bounded reason is accepted).
  */
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
 import { CurrentValues, defineObserver } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, required } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required } from '../record/validate';
 
 /** Sessions last seconds to a day. */
 export const SESSION_DURATION_BUCKETS_SECONDS: readonly number[] = [
@@ -40,7 +40,7 @@ export const sessionRefreshes: MetricDeclaration = {
 
 export const SESSION_METRICS = [sessionActive, sessionDuration, sessionRefreshes] as const;
 
-/** Seed 003's refresh reasons (the label accepts other bounded values too). */
+/** The documented refresh reasons (the label accepts other bounded values too). */
 export const SESSION_REFRESH_REASONS = ['proactive', 'api_forced', 'browser_error'] as const;
 
 export interface ActiveSessions {
@@ -53,7 +53,7 @@ export interface SessionRefresh {
   reason: (typeof SESSION_REFRESH_REASONS)[number] | (string & {});
 }
 
-const reasons = new BoundedLabel(50);
+const reasons = new LabelCap(50);
 const active = new CurrentValues(sessionActive);
 
 export const setActiveSessions = defineRecorder<ActiveSessions>('setActiveSessions', (input) => {

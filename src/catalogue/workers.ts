@@ -1,15 +1,15 @@
 /**
- * Worker pools (seeds 001, 002, 004): how many workers of a pool are busy,
+ * Worker pools: how many workers of a pool are busy,
  * whether the pool is healthy, and why its workers restarted. The `worker`
  * label names the POOL (`email-sender`), never a worker instance or pod: per
  * instance series explode under autoscaling, and the process is already
  * identified by the resource (`service.instance.id` on `target_info`).
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { MetricDeclaration } from './types';
+import type { MetricDeclaration } from '../model/types';
 import { counter } from '../record/instruments';
 import { CurrentValues, defineObserver } from '../record/current-value';
-import { BoundedLabel, defineRecorder, nonNegative, required } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required } from '../record/validate';
 
 export const workerActive: MetricDeclaration = {
   name: 'worker.active',
@@ -53,8 +53,8 @@ export interface WorkerRestart extends WorkerPool {
   reason: string;
 }
 
-const pools = new BoundedLabel(100);
-const reasons = new BoundedLabel(50);
+const pools = new LabelCap(100);
+const reasons = new LabelCap(50);
 
 function poolAttributes(input: Record<string, unknown>): Attributes {
   return { worker: required(pools.value(input.worker), 'worker is missing') };

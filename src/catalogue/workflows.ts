@@ -1,10 +1,10 @@
 /**
- * Workflows and their steps (seed 001): executions and durations by workflow
+ * Workflows and their steps: executions and durations by workflow
  * (policy-bounded), step type and outcome status, with the workspace stream.
  */
-import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from './types';
+import { DURATION_BUCKETS_SECONDS, type MetricDeclaration } from '../model/types';
 import { counter, histogram } from '../record/instruments';
-import { BoundedLabel, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
+import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 import { withWorkspace } from '../record/workspace-attribute';
 
 const WORKFLOW_LABELS = ['workflow', 'status'] as const;
@@ -68,8 +68,8 @@ export interface WorkflowStep {
   workspaceId?: string;
 }
 
-const workflows = new BoundedLabel(200);
-const stepTypes = new BoundedLabel(100);
+const workflows = new LabelCap(200);
+const stepTypes = new LabelCap(100);
 
 export const recordWorkflowExecution = defineRecorder<WorkflowExecution>('recordWorkflowExecution', (input) => {
   const attributes = withWorkspace(

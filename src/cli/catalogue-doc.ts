@@ -12,7 +12,7 @@ import {
   prometheusType,
   unitSuffix,
   type MetricDeclaration,
-} from '../catalogue/types';
+} from '../model/types';
 
 export const REGENERATE_COMMAND = 'npm run build && node dist/cli/catalogue-doc.js > docs/CATALOGUE.md';
 

@@ -3,7 +3,7 @@
  * found; the caller logs each problem as one line. Every bad value names its
  * variable and the fallback taken, and never stops the host application.
  */
-import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from '../policy/canonical';
+import { ALLOWLIST_ENTRY_SHAPE, DEFAULT_WORKSPACE_LABEL, canonicalAllowlistEntry } from '../model/canonical';
 
 export type ExporterKind = 'prometheus' | 'otlp';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
@@ -66,7 +66,7 @@ export const DEFAULT_CONFIG: KitConfig = {
   exportTimeoutMillis: 30_000,
   workspace: {
     enabled: false,
-    labelName: 'workspace_id',
+    labelName: DEFAULT_WORKSPACE_LABEL,
     allowlist: [],
     allowlistFile: undefined,
     allowlistPollMillis: 30_000,
@@ -200,12 +200,12 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const r = new Reader(env);
   const d = DEFAULT_CONFIG;
 
-  // Either switch turns everything off; the seed's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
+  // Either switch turns everything off; the kit's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
   const enabled = r.bool('METRICS_ENABLED', true) && !r.bool('OTEL_SDK_DISABLED', false);
 
   const exporters = readExporters(r);
 
-  // The seed's METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
+  // The kit's own METRICS_* names win over OTel's OTEL_EXPORTER_PROMETHEUS_* when both are set.
   const hostVar = r.raw('METRICS_HOST') !== undefined ? 'METRICS_HOST' : 'OTEL_EXPORTER_PROMETHEUS_HOST';
   let host = r.raw(hostVar) ?? d.prometheus.host;
   if (!HOST_PATTERN.test(host)) {

@@ -29,8 +29,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { prometheusName, streamName, type MetricDeclaration } from '../catalogue/types';
-import { viewsFor } from '../sdk/views';
+import { prometheusName, streamName, type MetricDeclaration } from '../model/types';
+import { viewsFor } from '../policy/views';
 import type { WorkspacePolicy } from '../policy/workspace-policy';
 import { FastCounter, FastHistogram, streamDescriptor, type InstrumentSpec, type StreamSpec } from './instruments';
 

@@ -45,57 +45,62 @@ interface ChannelMessage {
   server: Server;
 }
 
-/** Servers whose requests are not measured: the kit's own metrics endpoint. */
-const ignoredServers = new WeakSet<Server>();
+/**
+ * One kit's HTTP server metrics: its subscriptions, the servers it ignores
+ * (its own metrics endpoint), the requests in flight and its bounded routes.
+ */
+export class HttpServerMetrics {
+  /** Servers whose requests are not measured: the kit's own metrics endpoint. */
+  private readonly ignoredServers = new WeakSet<Server>();
+  private readonly startTimes = new WeakMap<ServerResponse, bigint>();
+  // routeLabel already guarantees the shape; this only bounds how many distinct routes are kept.
+  private readonly routes = new BoundedLabel(500, /^\//);
+  private subscribed = false;
 
-export function ignoreServer(server: Server): void {
-  ignoredServers.add(server);
-}
-
-const startTimes = new WeakMap<ServerResponse, bigint>();
-// routeLabel already guarantees the shape; this only bounds how many distinct routes are kept.
-const routes = new BoundedLabel(500, /^\//);
-let subscribed = false;
-
-function onRequestStart(message: unknown): void {
-  const { response, server } = message as ChannelMessage;
-  if (ignoredServers.has(server)) return;
-  startTimes.set(response, process.hrtime.bigint());
-}
-
-function onResponseFinish(message: unknown): void {
-  try {
-    const { request, response } = message as ChannelMessage;
-    const start = startTimes.get(response);
-    if (start === undefined) return;
-    startTimes.delete(response);
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const attributes = {
-      [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method),
-      [HTTP_ATTRIBUTES.route]: routes.value(routeLabel(templateOf(request), request.url)) ?? '/',
-      [HTTP_ATTRIBUTES.statusCode]: response.statusCode,
-    };
-    histogram(httpServerRequestDuration).record(seconds, attributes);
-    // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
-    const requestBytes = requestBodySize(request.headers);
-    if (requestBytes !== undefined) histogram(httpServerRequestBodySize).record(requestBytes, attributes);
-    const responseBytes = responseBodySize(request.method, response);
-    if (responseBytes !== undefined) histogram(httpServerResponseBodySize).record(responseBytes, attributes);
-  } catch {
-    // Metrics must never break a response.
+  ignoreServer(server: Server): void {
+    this.ignoredServers.add(server);
   }
-}
 
-export function startHttpServerMetrics(): void {
-  if (subscribed) return;
-  subscribed = true;
-  diagnosticsChannel.subscribe('http.server.request.start', onRequestStart);
-  diagnosticsChannel.subscribe('http.server.response.finish', onResponseFinish);
-}
+  private readonly onRequestStart = (message: unknown): void => {
+    const { response, server } = message as ChannelMessage;
+    if (this.ignoredServers.has(server)) return;
+    this.startTimes.set(response, process.hrtime.bigint());
+  };
 
-export function stopHttpServerMetrics(): void {
-  if (!subscribed) return;
-  subscribed = false;
-  diagnosticsChannel.unsubscribe('http.server.request.start', onRequestStart);
-  diagnosticsChannel.unsubscribe('http.server.response.finish', onResponseFinish);
+  private readonly onResponseFinish = (message: unknown): void => {
+    try {
+      const { request, response } = message as ChannelMessage;
+      const start = this.startTimes.get(response);
+      if (start === undefined) return;
+      this.startTimes.delete(response);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const attributes = {
+        [HTTP_ATTRIBUTES.method]: normalizeMethod(request.method),
+        [HTTP_ATTRIBUTES.route]: this.routes.value(routeLabel(templateOf(request), request.url)) ?? '/',
+        [HTTP_ATTRIBUTES.statusCode]: response.statusCode,
+      };
+      histogram(httpServerRequestDuration).record(seconds, attributes);
+      // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
+      const requestBytes = requestBodySize(request.headers);
+      if (requestBytes !== undefined) histogram(httpServerRequestBodySize).record(requestBytes, attributes);
+      const responseBytes = responseBodySize(request.method, response);
+      if (responseBytes !== undefined) histogram(httpServerResponseBodySize).record(responseBytes, attributes);
+    } catch {
+      // Metrics must never break a response.
+    }
+  };
+
+  start(): void {
+    if (this.subscribed) return;
+    this.subscribed = true;
+    diagnosticsChannel.subscribe('http.server.request.start', this.onRequestStart);
+    diagnosticsChannel.subscribe('http.server.response.finish', this.onResponseFinish);
+  }
+
+  stop(): void {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    diagnosticsChannel.unsubscribe('http.server.request.start', this.onRequestStart);
+    diagnosticsChannel.unsubscribe('http.server.response.finish', this.onResponseFinish);
+  }
 }

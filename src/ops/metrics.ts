@@ -3,7 +3,7 @@
  * declarations (never typed by hand), so a renamed metric changes every
  * artifact that uses it, and the artifact tests notice.
  */
-import { prometheusName, prometheusType, streamName, type MetricDeclaration, type StreamKind } from '../catalogue/types';
+import { prometheusName, prometheusType, streamName, type MetricDeclaration, type StreamKind } from '../model/types';
 import { actionDuration, actionExecutions } from '../catalogue/actions';
 import { queueJobDuration, queueJobs } from '../catalogue/queue';
 import { workflowDuration, workflowExecutions, workflowStepDuration, workflowStepExecutions } from '../catalogue/workflows';
@@ -53,7 +53,7 @@ export const WORKFLOW_STEP_FAMILY: ExecutionFamily = { noun: 'workflow steps', c
 /** The families with per-workspace recording rules (and a workspace drill-down). */
 export const EXECUTION_FAMILIES: readonly ExecutionFamily[] = [ACTION_FAMILY, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY];
 
-/** The queue & lease health families (seed 004, src/catalogue/queue-health.ts): gauges and the collector's error counter. */
+/** The queue & lease health families (src/catalogue/queue-health.ts): gauges and the collector's error counter. */
 export const QUEUE_HEALTH = {
   depth: series(queueHealth.queueDepth),
   ready: series(queueHealth.queueReadyDepth),

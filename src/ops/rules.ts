@@ -15,7 +15,7 @@ import { circuitBreakerState, deadLetterQueueSize } from '../catalogue/resilienc
 import { workerHealth } from '../catalogue/workers';
 import { allowlistReloadErrors, workspaceFolded } from '../catalogue/self';
 import { BUILTIN_METRICS } from '../catalogue/index';
-import { prometheusName } from '../catalogue/types';
+import { prometheusName } from '../model/types';
 import { type OpsOptions, runbookAnchor } from './options';
 import {
   ACTION_FAMILY,

@@ -14,7 +14,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from './canonical';
+import { ALLOWLIST_ENTRY_SHAPE, canonicalAllowlistEntry } from '../model/canonical';
 import type { WorkspacePolicy } from './workspace-policy';
 import { logError, logInfo, warnRateLimited } from '../log';
 

@@ -18,7 +18,7 @@ import {
   teamOf,
   teamOfOverflowValue,
   teamOverflowValue,
-} from './canonical';
+} from '../model/canonical';
 import { WindowedDistinct, mix32 } from './distinct-sketch';
 import type { WorkspacePolicyMode } from '../config/env';
 

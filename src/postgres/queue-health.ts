@@ -1,5 +1,5 @@
 /**
- * Queue & lease health from PostgreSQL (seed 004).
+ * Queue & lease health from PostgreSQL (docs/QUEUE-HEALTH.md).
  *
  * `startQueueHealthCollector()` queries a `runs`-style table on its own
  * unref'd timer (METRICS_COLLECTOR_INTERVAL, default 5 s) and keeps the last
@@ -38,9 +38,8 @@
  */
 import { counter, registerObservation } from '../record/instruments';
 import { BoundedLabel } from '../record/validate';
-import { OVERFLOW_VALUE } from '../policy/canonical';
-import { activeKit } from '../sdk/start';
-import { readConfig } from '../config/env';
+import { currentRuntime } from '../record/runtime';
+import { OVERFLOW_VALUE } from '../model/canonical';
 import { logError, logInfo, warnRateLimited } from '../log';
 import {
   QUEUE_HEALTH_ERROR_REASONS,
@@ -102,7 +101,15 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Client-side margin over statement_timeout, for a server that no longer answers at all. */
 const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
 
-let running: object | undefined;
+/** The runtime's one queue health collector (the gauges have no per-table label). */
+const RUNNING = Object.freeze({});
+interface Running {
+  token: object | undefined;
+}
+
+function running(): Running {
+  return currentRuntime().state<Running>(RUNNING, () => ({ token: undefined }));
+}
 
 const INERT: QueueHealthCollector = { stop: async () => undefined, collectOnce: async () => undefined };
 
@@ -113,7 +120,7 @@ function positiveInteger(value: unknown, setting: string, fallback: number, min 
 }
 
 function defaultInterval(): number {
-  return activeKit()?.config.collectorIntervalMillis ?? readConfig(process.env).config.collectorIntervalMillis;
+  return currentRuntime().collectorIntervalMillis;
 }
 
 /** A count or an age from a row: a finite number >= 0 (bigint counts arrive as strings), else 0. */
@@ -129,7 +136,7 @@ function count(value: unknown): number {
  */
 export function startQueueHealthCollector(options: QueueHealthCollectorOptions): QueueHealthCollector {
   try {
-    if (running !== undefined) throw new Error('a queue health collector is already running in this process; stop it first');
+    if (running().token !== undefined) throw new Error('a queue health collector is already running in this process; stop it first');
     return create(options);
   } catch (error) {
     logError(`queue health collector not started: ${(error as Error).message}`);
@@ -291,7 +298,8 @@ function create(options: QueueHealthCollectorOptions): QueueHealthCollector {
   for (const reason of QUEUE_HEALTH_ERROR_REASONS) counter(queueHealthCollectorErrors).add(0, { reason });
 
   const token = {};
-  running = token;
+  const slot = running();
+  slot.token = token;
   schedule(0);
 
   return {
@@ -304,7 +312,7 @@ function create(options: QueueHealthCollectorOptions): QueueHealthCollector {
         await inFlight;
         snapshot = undefined;
         if (ownPool !== undefined) await ownPool.end().catch(() => undefined);
-        if (running === token) running = undefined;
+        if (slot.token === token) slot.token = undefined;
       })()),
   };
 }

@@ -53,7 +53,7 @@ export interface QueueHealthStatements {
 }
 
 /**
- * The seed's four queries, each shaped so the indexes on (status),
+ * The four queue health queries (docs/QUEUE-HEALTH.md), each shaped so the indexes on (status),
  * (run_at), (queued_at) and (lease_expires_at) apply: every filter starts
  * with `status = $n` (the parameter takes the column's type, so an enum
  * column is compared as an enum, not cast to text row by row).

@@ -14,9 +14,10 @@
  * bad input is refused with a rate-limited warning, as in every helper.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { MetricDeclaration } from '../catalogue/types';
+import type { MetricDeclaration } from '../model/types';
 import { registerObservation } from './instruments';
 import { defineRecorder, required } from './validate';
+import { currentRuntime } from './runtime';
 
 /** One reported point: a value and the attributes of its series. */
 export interface Point {
@@ -28,26 +29,37 @@ function seriesKey(attributes: Attributes): string {
   return JSON.stringify(Object.keys(attributes).sort().map((key) => [key, attributes[key]]));
 }
 
-/** The last value set per label set, reported at every collection once anything was set. */
-export class CurrentValues {
-  private readonly values = new Map<string, Point>();
-  private registered = false;
+interface SeriesValues {
+  values: Map<string, Point>;
+  registered: boolean;
+}
 
+/**
+ * The last value set per label set, reported at every collection once anything
+ * was set. The values belong to the current runtime: a kit never reports what
+ * was set under another one.
+ */
+export class CurrentValues {
   constructor(readonly decl: MetricDeclaration) {}
 
+  private series(): SeriesValues {
+    return currentRuntime().state<SeriesValues>(this, () => ({ values: new Map(), registered: false }));
+  }
+
   set(points: readonly Point[]): void {
-    for (const point of points) this.values.set(seriesKey(point.attributes), point);
-    if (!this.registered) {
-      this.registered = true;
+    const series = this.series();
+    for (const point of points) series.values.set(seriesKey(point.attributes), point);
+    if (!series.registered) {
+      series.registered = true;
       registerObservation(this.decl, (observe) => {
-        for (const point of this.values.values()) observe(point.value, point.attributes);
+        for (const point of series.values.values()) observe(point.value, point.attributes);
       });
     }
   }
 
   /** Stop reporting the series with exactly these attributes (a removed pool, a closed cache). */
   delete(attributes: Attributes): void {
-    this.values.delete(seriesKey(attributes));
+    this.series().values.delete(seriesKey(attributes));
   }
 }
 

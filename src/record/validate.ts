@@ -3,9 +3,10 @@
  * rate-limited warning that names the helper and the field, never the value
  * (values may be raw user input); it never throws into the caller.
  */
-import { OVERFLOW_VALUE } from '../policy/canonical';
+import { OVERFLOW_VALUE } from '../model/canonical';
 import { warnRateLimited } from '../log';
 import { isNoop } from './instruments';
+import { currentRuntime } from './runtime';
 
 export function refuse(helper: string, reason: string): void {
   warnRateLimited(`refuse:${helper}:${reason}`, `${helper}: recording refused: ${reason}`);
@@ -20,7 +21,7 @@ export function nonNegative(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/** Outcome statuses shared by every family; the seeds' success/failure are aliases. */
+/** Outcome statuses shared by every family; `success`/`failure` (and `failed`, `canceled`) are accepted as aliases. */
 export const STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'skipped', 'retry'] as const;
 export type Status = (typeof STATUSES)[number];
 // A Map, not an object literal: a lookup by raw input must never reach Object.prototype ('constructor', '__proto__', ...).
@@ -66,6 +67,27 @@ export class BoundedLabel {
     if (!this.pattern.test(text) || this.seen.size >= this.maxValues) return OVERFLOW_VALUE;
     this.seen.add(text);
     return text;
+  }
+}
+
+/**
+ * A `BoundedLabel` whose seen values belong to the current runtime: declared
+ * once at module level by a helper, capped afresh for every kit. The handle
+ * itself holds no state.
+ */
+export class LabelCap {
+  constructor(
+    readonly maxValues = 200,
+    private readonly pattern: RegExp = FREE_FORM,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** The exported value, or undefined when the field is missing (the caller refuses). */
+  value(raw: unknown): string | undefined {
+    return currentRuntime()
+      .state(this, () => new BoundedLabel(this.maxValues, this.pattern))
+      .value(raw);
   }
 }
 

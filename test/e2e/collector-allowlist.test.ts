@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join, relative, resolve } from 'node:path';
 import { parseExposition, type Family, type Sample } from '../../src/exposition/parse';
-import { WorkspacePolicy, sampleThresholdHex } from '../../src/index';
+import { WorkspacePolicy, sampleThresholdHex } from '../../src/exports/policy';
 import { collectorBinary } from '../helpers/binaries';
 import { startCollector, type RunningCollector } from '../helpers/collector';
 import { httpText, waitFor } from '../helpers/processes';

@@ -5,7 +5,8 @@
  * recordings exactly, names match the embedded endpoint, remote write works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_METRICS, prometheusName, prometheusType, type MetricDeclaration } from '../../src/index';
+import { type MetricDeclaration } from '../../src/index';
+import { BUILTIN_METRICS, prometheusName, prometheusType } from '../../src/exports/catalogue';
 import { parseExposition } from '../../src/exposition/parse';
 import { startCollector, type RunningCollector } from '../helpers/collector';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';

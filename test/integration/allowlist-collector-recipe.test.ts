@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { OVERFLOW_VALUE, WorkspacePolicy, isSampled, sampleThresholdHex } from '../../src/index';
+import { OVERFLOW_VALUE, WorkspacePolicy, isSampled, sampleThresholdHex } from '../../src/exports/policy';
 import { collectorBinary } from '../helpers/binaries';
 import { startCollector } from '../helpers/collector';
 

@@ -15,7 +15,9 @@ import {
   PeriodicExportingMetricReader,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { DynamicAllowlist, WorkspacePolicy, postgresAllowlistSource, recordActionExecution, start, type Kit } from '../../src/index';
+import { recordActionExecution, start, type Kit } from '../../src/index';
+import { postgresAllowlistSource } from '../../src/exports/postgres';
+import { DynamicAllowlist, WorkspacePolicy } from '../../src/exports/policy';
 import type { LoadedEntries } from '../../src/policy/allowlist-sources';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';

@@ -23,7 +23,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { parseExposition, sumSamples, type Family } from '../../src/exposition/parse';
-import { WORKSPACE_LABEL_VALUE_PATTERN } from '../../src/policy/canonical';
+import { WORKSPACE_LABEL_VALUE_PATTERN } from '../../src/model/canonical';
 import { promtoolBinary } from '../helpers/binaries';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';
 import { freePort, httpText, waitFor, type Tracked } from '../helpers/processes';

@@ -1,5 +1,5 @@
 /**
- * Queue & lease health (seed 004) against a real PostgreSQL: exact values for
+ * Queue & lease health against a real PostgreSQL: exact values for
  * a seeded queue, scraped from the kit's embedded Prometheus endpoint (the
  * production path, and the only reader, so each scrape shows exactly what the
  * gauges observed at that collection); then the failures: database killed
@@ -15,7 +15,7 @@ import { freePort, httpText, spawnTracked } from '../helpers/processes';
 import { RUNS_TABLE, startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { parseExposition } from '../../src/exposition/parse';
 import { resetLogWindows, setLogSink } from '../../src/log';
-import { prometheusName } from '../../src/catalogue/types';
+import { prometheusName } from '../../src/model/types';
 import { QUEUE_HEALTH_GAUGES, QUEUE_HEALTH_METRICS, queueHealthCollectorErrors } from '../../src/catalogue/queue-health';
 import { startQueueHealthCollector, type QueueHealthCollector } from '../../src/postgres/queue-health';
 import { DEFAULT_QUEUE_TABLE, queueHealthStatements } from '../../src/postgres/sql';
@@ -225,9 +225,10 @@ describe('queue health collector on PostgreSQL', () => {
     const root = join(__dirname, '..', '..');
     const app = [
       "const kit = require('otel-workspace-metrics');",
-      "if (typeof kit.startQueueHealthCollector !== 'function') throw new Error('dist is stale: run npm run build');",
+      "const postgres = require('otel-workspace-metrics/postgres');",
+      "if (typeof postgres.startQueueHealthCollector !== 'function') throw new Error('dist is stale: run npm run build');",
       "kit.start();",
-      'const collector = kit.startQueueHealthCollector({ connectionString: process.env.DATABASE_URL, intervalMillis: 50 });',
+      'const collector = postgres.startQueueHealthCollector({ connectionString: process.env.DATABASE_URL, intervalMillis: 50 });',
       "collector.collectOnce().then(() => console.log('collected'));",
       "setTimeout(() => console.log('app done'), 1000);",
       "process.on('exit', (code) => console.log('exit ' + code + ' after ' + (Date.now() - t0) + ' ms'));",

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILTIN_METRICS, CONFIG_VARIABLES, prometheusNames } from '../../src/index';
+import { BUILTIN_METRICS, prometheusNames } from '../../src/exports/catalogue';
+import { CONFIG_VARIABLES } from '../../src/exports/config';
 import { withReadmeCatalogue } from '../../src/cli/catalogue-doc';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,0 +1,212 @@
+/**
+ * The Grafana artifacts under grafana/: generated and up to date, every
+ * dashboard structurally sound (fixed unique uid, title, a datasource
+ * variable, every panel and target on `${datasource}`, a unit on every
+ * panel, `$__rate_interval` in every range, no `${DS_...}` import inputs),
+ * every query referring only to metrics the catalogue produces or recording
+ * rules defined in the repo, and provisioning files that point at them.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { opsOptions } from '../../../src/ops/options';
+import { DASHBOARD_DIR, GRAFANA_DASHBOARD_PATH, GRAFANA_DASHBOARD_PROVIDER_FILE, GRAFANA_DATASOURCE_FILE, REGENERATE_OPS_COMMAND, RULE_FILES, renderArtifacts } from '../../../src/ops/generate';
+import { DEFAULT_PROMETHEUS_CONFIG } from '../../../src/ops/prometheus-config';
+import { staleArtifacts } from '../../helpers/artifacts';
+import { catalogueSeries, nameProblems, references } from './rules-promql';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const OPTIONS = opsOptions();
+const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+
+interface Target {
+  refId?: string;
+  expr?: string;
+  datasource?: { type?: string; uid?: string };
+}
+interface Panel {
+  id?: number;
+  type?: string;
+  title?: string;
+  datasource?: { type?: string; uid?: string };
+  gridPos?: { x: number; y: number; w: number; h: number };
+  fieldConfig?: { defaults?: { unit?: string } };
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  query?: string | { query?: string };
+  definition?: string;
+  datasource?: { type?: string; uid?: string };
+}
+interface Dashboard {
+  uid?: string;
+  title?: string;
+  id?: unknown;
+  panels?: Panel[];
+  templating?: { list?: Variable[] };
+  __inputs?: unknown;
+}
+
+function dashboardFiles(): [string, Dashboard][] {
+  const dir = join(ROOT, DASHBOARD_DIR);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as Dashboard]);
+}
+
+function dataPanels(dashboard: Dashboard): Panel[] {
+  return (dashboard.panels ?? []).flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
+}
+
+/** The structural rules of this repo's dashboards; returns what breaks them (empty when sound). */
+function dashboardProblems(dashboard: Dashboard, raw: string): string[] {
+  const problems: string[] = [];
+  if (typeof dashboard.uid !== 'string' || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(dashboard.uid)) problems.push(`uid ${String(dashboard.uid)} is not a fixed short id`);
+  if (typeof dashboard.title !== 'string' || dashboard.title === '') problems.push('no title');
+  if (dashboard.id !== null && dashboard.id !== undefined) problems.push('id must be null (Grafana assigns it)');
+  if (dashboard.__inputs !== undefined || raw.includes('${DS_')) problems.push('uses ${DS_...} import inputs instead of the $datasource variable');
+  const variables = dashboard.templating?.list ?? [];
+  const datasource = variables.find((v) => v.name === 'datasource');
+  if (!datasource || datasource.type !== 'datasource' || datasource.query !== 'prometheus') problems.push('no $datasource variable of type datasource (prometheus)');
+  for (const variable of variables) {
+    if (variable.type === 'query' && variable.datasource?.uid !== '${datasource}') problems.push(`variable $${variable.name} is not on \${datasource}`);
+  }
+  const defined = new Set(variables.map((v) => v.name));
+  const ids = new Set<number>();
+  const cells = new Set<string>();
+  for (const panel of dashboard.panels ?? []) {
+    if (typeof panel.id !== 'number' || ids.has(panel.id)) problems.push(`panel "${panel.title}" has a missing or duplicate id`);
+    else ids.add(panel.id);
+    const g = panel.gridPos;
+    if (!g || g.x < 0 || g.w < 1 || g.x + g.w > 24 || g.h < 1) problems.push(`panel "${panel.title}" has a bad gridPos`);
+    else
+      for (let x = g.x; x < g.x + g.w; x++)
+        for (let y = g.y; y < g.y + g.h; y++) {
+          const cell = `${x},${y}`;
+          if (cells.has(cell)) problems.push(`panel "${panel.title}" overlaps another at ${cell}`);
+          cells.add(cell);
+        }
+  }
+  const panels = dataPanels(dashboard);
+  if (panels.length === 0) problems.push('no panels');
+  for (const panel of panels) {
+    const name = `panel "${panel.title}"`;
+    if (!panel.title) problems.push('a panel has no title');
+    const unit = panel.fieldConfig?.defaults?.unit;
+    if (typeof unit !== 'string' || unit === '') problems.push(`${name} has no unit (fieldConfig.defaults.unit)`);
+    if (panel.datasource?.uid !== '${datasource}' || panel.datasource?.type !== 'prometheus') problems.push(`${name} is not on \${datasource}`);
+    if (!panel.targets || panel.targets.length === 0) problems.push(`${name} has no targets`);
+    const refIds = new Set<string>();
+    for (const target of panel.targets ?? []) {
+      if (target.datasource?.uid !== '${datasource}') problems.push(`${name} target ${target.refId} is not on \${datasource}`);
+      if (!target.refId || refIds.has(target.refId)) problems.push(`${name} has a missing or duplicate refId`);
+      refIds.add(target.refId ?? '');
+      const expr = target.expr ?? '';
+      if (expr.trim() === '') problems.push(`${name} target ${target.refId} has no expr`);
+      // no fixed windows: they are wrong at some zoom level or scrape interval
+      for (const m of expr.matchAll(/\[([^\]]*)\]/g)) if (!['$__rate_interval', '$__range'].includes(m[1]!)) problems.push(`${name}: range [${m[1]}] instead of [$__rate_interval]`);
+      for (const m of expr.matchAll(/\b(i?rate|increase)\s*\([^[]*\[([^\]]*)\]/g)) if (m[2] !== '$__rate_interval') problems.push(`${name}: ${m[1]}() over [${m[2]}] instead of [$__rate_interval]`);
+      for (const m of expr.matchAll(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*)/g)) {
+        if (!m[1]!.startsWith('__') && !defined.has(m[1]!)) problems.push(`${name} uses $${m[1]} but the dashboard defines no such variable`);
+      }
+    }
+  }
+  return problems;
+}
+
+describe('grafana/ artifacts', () => {
+  it('are the generated output of src/ops (regenerate after changing the catalogue or the dashboards)', () => {
+    const rendered = renderArtifacts(OPTIONS);
+    const files = [...rendered.keys()].filter((path) => path.startsWith('grafana/'));
+    const onDisk = readdirSync(join(ROOT, DASHBOARD_DIR)).map((f) => `${DASHBOARD_DIR}/${f}`);
+    expect(onDisk.sort(), 'a dashboard file that is not generated').toEqual(files.filter((f) => f.startsWith(DASHBOARD_DIR)).sort());
+    const stale = staleArtifacts(rendered, files);
+    expect(stale, `out of date with the catalogue/src/ops; regenerate: ${REGENERATE_OPS_COMMAND}`).toEqual([]);
+  });
+
+  it('are structurally sound dashboards with unique fixed uids and titles', () => {
+    const files = dashboardFiles();
+    expect(files.map(([, d]) => d.uid).sort()).toEqual(['owm-dependencies', 'owm-http', 'owm-overview', 'owm-queue', 'owm-resilience', 'owm-workspace']);
+    expect(new Set(files.map(([, d]) => d.title)).size).toBe(files.length);
+    let panels = 0;
+    let targets = 0;
+    for (const [file, dashboard] of files) {
+      expect(dashboardProblems(dashboard, read(`${DASHBOARD_DIR}/${file}`)), file).toEqual([]);
+      panels += dataPanels(dashboard).length;
+      targets += dataPanels(dashboard).flatMap((p) => p.targets ?? []).length;
+    }
+    console.log(`dashboards: ${files.length} dashboards, ${panels} panels, ${targets} targets`);
+    expect(panels).toBeGreaterThanOrEqual(60);
+  });
+
+  it('the structural check fails on a panel without a unit, a fixed range, a ${DS_} input and a foreign datasource', () => {
+    const [file, dashboard] = dashboardFiles()[0]!;
+    const raw = read(`${DASHBOARD_DIR}/${file}`);
+    const broken = JSON.parse(raw) as Dashboard;
+    const panel = dataPanels(broken)[0]!;
+    delete panel.fieldConfig!.defaults!.unit;
+    panel.targets![0]!.expr = 'sum(rate(action_executions_total[5m]))';
+    panel.targets![0]!.datasource = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
+    const problems = dashboardProblems(broken, JSON.stringify(broken)).join('\n');
+    expect(problems).toMatch(/has no unit/);
+    expect(problems).toMatch(/range \[5m\] instead of \[\$__rate_interval\]/);
+    expect(problems).toMatch(/DS_/);
+    expect(problems).toMatch(/is not on \$\{datasource\}/);
+    expect(dashboardProblems({ ...dashboard, uid: undefined }, raw)).toContain('uid undefined is not a fixed short id');
+  });
+
+  it('has a workspace drill-down with $workspace from label_values(action_executions_by_workspace_total, workspace_id)', () => {
+    const workspace = dashboardFiles().find(([, d]) => d.uid === 'owm-workspace')![1];
+    const variable = workspace.templating!.list!.find((v) => v.name === 'workspace')!;
+    expect(variable.type).toBe('query');
+    expect(typeof variable.query === 'string' ? variable.query : variable.query?.query).toBe('label_values(action_executions_by_workspace_total, workspace_id)');
+    expect(variable.definition).toBe('label_values(action_executions_by_workspace_total, workspace_id)');
+    const exprs = dataPanels(workspace).flatMap((p) => (p.targets ?? []).map((t) => t.expr!));
+    expect(exprs.filter((e) => e.includes(`${OPTIONS.workspaceLabel}="$workspace"`)).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('query only metrics the catalogue produces (with their declared labels), recording rules of the repo, or Prometheus/collector series', () => {
+    const recorded = new Set([...read(RULE_FILES.recording).matchAll(/- record: (\S+)/g)].map((m) => m[1]!));
+    expect(recorded.size).toBeGreaterThan(30);
+    const known = { series: catalogueSeries(OPTIONS.workspaceLabel), recorded, workspaceLabel: OPTIONS.workspaceLabel };
+    const problems: string[] = [];
+    const used = new Set<string>();
+    for (const [file, dashboard] of dashboardFiles()) {
+      for (const panel of dataPanels(dashboard)) {
+        for (const target of panel.targets ?? []) {
+          for (const problem of nameProblems(target.expr!, known)) problems.push(`${file} "${panel.title}": ${problem}`);
+          for (const metric of references(target.expr!).metrics) used.add(metric);
+        }
+      }
+      for (const variable of dashboard.templating?.list ?? []) {
+        const query = typeof variable.query === 'string' ? variable.query : variable.query?.query;
+        const m = query ? /^label_values\((.+),\s*(\w+)\)$/.exec(query) : null;
+        if (m) for (const problem of nameProblems(`count by (${m[2]}) (${m[1]})`, known)) problems.push(`${file} $${variable.name}: ${problem}`);
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+    // Every family of the catalogue appears on some dashboard or in some rule (a new family needs panels).
+    const strip = (name: string) => name.replace(/_(bucket|count|sum)$/, '');
+    const families = new Set([...used].map(strip));
+    const rulesText = read(RULE_FILES.recording) + read(RULE_FILES.alerts);
+    const missing = [...catalogueSeries(OPTIONS.workspaceLabel).keys()]
+      .map(strip)
+      .filter((name) => !name.includes('_by_workspace') && !families.has(name) && !rulesText.includes(name));
+    expect([...new Set(missing)], 'catalogue families shown on no dashboard and used by no recording rule').toEqual([]);
+  });
+
+  it('provisions a Prometheus datasource and the dashboards directory', () => {
+    const datasource = read(GRAFANA_DATASOURCE_FILE);
+    expect(datasource).toMatch(/^apiVersion: 1$/m);
+    expect(datasource).toMatch(/^\s+type: prometheus$/m);
+    expect(datasource).toMatch(new RegExp(`^\\s+timeInterval: ${DEFAULT_PROMETHEUS_CONFIG.scrapeInterval}$`, 'm'));
+    const provider = read(GRAFANA_DASHBOARD_PROVIDER_FILE);
+    expect(provider).toMatch(/^apiVersion: 1$/m);
+    expect(provider).toMatch(/^\s+type: file$/m);
+    expect(provider).toContain(`path: ${GRAFANA_DASHBOARD_PATH}`);
+  });
+});
