@@ -9,4 +9,5 @@ export {
   type OtlpProtocol,
   type WorkspacePolicyMode,
   type RecordingPath,
+  type PrometheusEndpointConfig,
 } from '../config/env';
