@@ -249,6 +249,30 @@ describe('postgresAllowlistSource', () => {
     await pool.end();
   }, 30_000);
 
+  it('logs the row of an invalid entry and the SQLSTATE of a failure, never what the database returned', async () => {
+    resetLogWindows();
+    const mark = 'SECRET-PG-' + Math.random().toString(36).slice(2);
+    await pg.query('CREATE TABLE marked (n int, v text)');
+    await pg.query(`INSERT INTO marked VALUES (1, $1), (2, 'acme')`, [`DATABASE_URL=postgres://app:${mark}@db/x`]);
+    const pool = new Pool({ connectionString: pg.url(), max: 1 });
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
+    let query = 'SELECT v FROM marked ORDER BY n';
+    const inner = () => postgresAllowlistSource({ pool, name: 'marked', query });
+    const dynamic = new DynamicAllowlist({ policy, sources: [{ name: 'marked', load: (context) => inner().load(context) }] });
+    await dynamic.start();
+    expect(policy.allowlist).toEqual(['acme']);
+    // the server's own message quotes the value: invalid input syntax for type integer: "DATABASE_URL=…"
+    query = 'SELECT v::int FROM marked ORDER BY n';
+    await dynamic.reload();
+    expect(policy.allowlist).toEqual(['acme']);
+    const lines = logs.filter((line) => line.includes('allowlist source marked'));
+    expect(lines.some((line) => line.includes('1 entries skipped, not canonical (first at row 1;'))).toBe(true);
+    expect(lines.some((line) => line.includes('reload failed (the query failed (query) [22P02])'))).toBe(true);
+    expect(logs.join('\n')).not.toContain(mark);
+    await dynamic.stop();
+    await pool.end();
+  });
+
   it('refuses to be built without a query or a database', () => {
     expect(() => postgresAllowlistSource({ query: 'SELECT 1' })).toThrow(/pool or a connectionString/);
     expect(() => postgresAllowlistSource({ connectionString: 'postgres://x', query: ' ' })).toThrow(/query is required/);
