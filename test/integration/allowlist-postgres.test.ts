@@ -7,7 +7,7 @@
  * changes. A caller-owned pool with a named column and query parameters works too.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Pool } from 'pg';
 import {
   AggregationTemporality,
@@ -168,6 +168,8 @@ describe('postgresAllowlistSource', () => {
   it("on the app's own pool of 3, a query slower than the load timeout: the source holds at most one connection, the server ends its statement, the app's SELECT 1 waits ≤ 100 ms", async () => {
     resetLogWindows();
     const pool = new Pool({ connectionString: pg.url(), max: 3, application_name: 'hardening-app' });
+    pool.on('error', () => undefined); // an idle connection ended by the server (cluster shutdown) must not crash the run
+    onTestFinished(() => pool.end().catch(() => undefined));
     const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
     const source = postgresAllowlistSource({ pool, name: 'slow', query: 'SELECT id FROM workspaces, pg_sleep(3) WHERE id IS NOT NULL', intervalMillis: 100 });
     const dynamic = new DynamicAllowlist({ policy, sources: [source], loadTimeoutMillis: 300 });
@@ -220,12 +222,13 @@ describe('postgresAllowlistSource', () => {
     expect(logs.filter((line) => /allowlist source slow: reload failed \((the query failed \(timeout\) \[57014\]|no answer within 300 ms \[ETIMEDOUT\])\)/.test(line))).toHaveLength(1);
     // the server ended what the source started: nothing of it still runs
     await waitFor(async () => (Number((await pg.query(ours))[0]!.n) === 0 ? true : undefined), 5_000, 'no source statement left');
-    await pool.end();
   }, 30_000);
 
   it('1,000,000 rows: reading stops at the 10,000-entry cap (LIMIT 10,001), refused about as fast as 10,000 rows are read, the last good list stays', async () => {
     resetLogWindows();
     const pool = new Pool({ connectionString: pg.url(), max: 2 });
+    pool.on('error', () => undefined);
+    onTestFinished(() => pool.end().catch(() => undefined));
     const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
     let rows = 10_000;
     const source = { name: 'rows', load: (context?: LoadContext) => postgresAllowlistSource({ pool, name: 'rows', query: `SELECT 'ws-' || g FROM generate_series(1, $1::int) AS g`, values: [rows] }).load(context) };
@@ -248,7 +251,6 @@ describe('postgresAllowlistSource', () => {
     // reading all 1,000,000 rows would take about 100× the baseline
     expect(ms).toBeLessThan(Math.max(1_000, 3 * atCapMs));
     await dynamic.stop();
-    await pool.end();
   }, 60_000);
 
   it('logs the row of an invalid entry and the SQLSTATE of a failure, never what the database returned', async () => {
@@ -257,6 +259,8 @@ describe('postgresAllowlistSource', () => {
     await pg.query('CREATE TABLE marked (n int, v text)');
     await pg.query(`INSERT INTO marked VALUES (1, $1), (2, 'acme')`, [`DATABASE_URL=postgres://app:${mark}@db/x`]);
     const pool = new Pool({ connectionString: pg.url(), max: 1 });
+    pool.on('error', () => undefined);
+    onTestFinished(() => pool.end().catch(() => undefined));
     const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
     let query = 'SELECT v FROM marked ORDER BY n';
     const inner = () => postgresAllowlistSource({ pool, name: 'marked', query });
@@ -272,7 +276,6 @@ describe('postgresAllowlistSource', () => {
     expect(lines.some((line) => line.includes('reload failed (the query failed (query) [22P02])'))).toBe(true);
     expect(logs.join('\n')).not.toContain(mark);
     await dynamic.stop();
-    await pool.end();
   });
 
   it('refuses to be built without a query or a database', () => {

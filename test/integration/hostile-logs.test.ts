@@ -225,7 +225,8 @@ describe('an OTLP endpoint that echoes the token in its error answer', () => {
     const flush = app.stderr().split('\n').filter((l) => l.includes('the OTLP flush at process exit did not complete'));
     console.log(`echoing endpoint, exit flush (${protocol}): ${JSON.stringify(flush[0])}`);
     expect(flush).toHaveLength(1);
-    expect(flush[0]).toContain('[REDACTED]');
+    // When the endpoint's answer is quoted (not, say, a timeout on a loaded machine), its echo of the token is cut out.
+    if (/denied/i.test(flush[0]!)) expect(flush[0]).toContain('[REDACTED]');
     expectNoSecret(app.output(), token, 'the app output');
     const stderr = app.stderr().split('\n').filter((l) => l !== '');
     expect(stderr.filter((l) => !l.startsWith(PREFIX)).map((l) => l.slice(0, 200))).toEqual([]);

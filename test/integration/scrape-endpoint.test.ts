@@ -200,7 +200,7 @@ describe('the embedded endpoint under attack (real process, 10,000 series)', () 
         `under load median ${median(under.latencies).toFixed(1)} ms worst ${worst(under.latencies).toFixed(1)} ms (median bound ${bound.toFixed(0)} ms); ` +
         `longest CPU block ${maxCpuBlockMs.toFixed(1)} ms`,
     );
-    expect(scrapes).toBeGreaterThan(50);
+    expect(scrapes).toBeGreaterThanOrEqual(50);
     expect(maxCpuBlockMs).toBeLessThanOrEqual(100);
     expect(median(under.latencies)).toBeLessThanOrEqual(bound);
   }
