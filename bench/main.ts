@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness, scrape. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, queues, runtime, scrape. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -8,9 +8,11 @@ import { memory } from './memory';
 import { series } from './series';
 import { collector } from './collector';
 import { freshness } from './freshness';
+import { queues } from './queues';
+import { runtime } from './runtime';
 import { scrape } from './scrape';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'scrape'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime', 'scrape'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -48,9 +50,20 @@ async function main(): Promise<void> {
         summary.push(['4 collector CPU per datapoint, allowlist / pass-through', '<= 1.2×', `${cpuRatio.toFixed(2)}× ${cpuRatio <= 1.2 ? 'MET' : 'NOT MET'}`]);
         break;
       }
+      case 'runtime': {
+        const { hotRatio, scrapeAddedMs } = await runtime();
+        // "Unchanged" within run-to-run noise: the hot path records nothing of the runtime family.
+        summary.push(['runtime metrics: hot path on / off', '<= 1.05×', `${hotRatio.toFixed(3)}× ${hotRatio <= 1.05 ? 'MET' : 'NOT MET'}`]);
+        summary.push(['runtime metrics: added scrape latency', 'reported', `${scrapeAddedMs.toFixed(3)} ms`]);
+        break;
+      }
       case 'freshness': {
         const lines = await freshness();
         for (const line of lines) summary.push(line);
+        break;
+      }
+      case 'queues': {
+        for (const row of await queues()) summary.push([`6 one queue health collection, ${row.source}, ${row.jobs} jobs`, 'measured', `${row.medianMs.toFixed(1)} ms median; ${row.backend}`]);
         break;
       }
       case 'scrape': {

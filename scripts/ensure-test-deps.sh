@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the real parts the test suite runs are on this machine:
-# Prometheus + promtool, PostgreSQL and openssl (Debian packages), and the custom
+# Prometheus + promtool, PostgreSQL, Redis and openssl (Debian packages), and the custom
 # OpenTelemetry Collector (built from otel-collector/manifest.yaml, cached
 # outside the repo). Installs what is missing when run as root; otherwise
 # prints the command to run and fails. Never skips: tests need all of them.
@@ -22,6 +22,8 @@ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || 
 pg_bindir >/dev/null || missing+=(postgresql)
 # The security tests generate a throwaway CA and server certificate with openssl.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The queue health tests run BullMQ against a private redis-server.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -33,13 +35,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packages may start their own services; the tests start private instances and need none.
-  for svc in prometheus postgresql; do
+  for svc in prometheus postgresql redis-server; do
     if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
   done
 fi
 
 log "prometheus: $(prometheus --version 2>&1 | head -n1)"
 log "postgres:   $("$(pg_bindir)/postgres" --version)"
+log "redis:      $(redis-server --version)"
 
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || { log "Go is required to build the collector (otel-collector/build.sh) and was not found"; exit 1; }
 export PATH="$PATH:/usr/local/go/bin"

@@ -18,6 +18,7 @@ import { DATABASE_METRICS } from './database';
 import { MESSAGING_METRICS } from './messaging';
 import { QUEUE_HEALTH_METRICS } from './queue-health';
 import { SELF_METRICS } from './self';
+import { PROCESS_METRICS, RUNTIME_METRICS } from './runtime';
 
 export const BUILTIN_METRICS: readonly MetricDeclaration[] = Object.freeze([
   ...ACTION_METRICS,
@@ -33,6 +34,8 @@ export const BUILTIN_METRICS: readonly MetricDeclaration[] = Object.freeze([
   ...MESSAGING_METRICS,
   ...QUEUE_HEALTH_METRICS,
   ...SELF_METRICS,
+  ...RUNTIME_METRICS,
+  ...PROCESS_METRICS,
 ]);
 
 /** The registry of application declarations: append-only, process-wide (declarations are code, not state of a kit). */

@@ -4,13 +4,14 @@ import { counter, histogram } from '../record/instruments';
 import { LabelCap, defineRecorder, nonNegative, required, status, type Status } from '../record/validate';
 import { withWorkspace } from '../record/workspace-attribute';
 
-const LABELS = ['job_type', 'status'] as const;
+/** `queue` is set by the job-outcome hooks (src/queues/hooks/); `recordQueueJob` leaves it out unless given. */
+const LABELS = ['queue', 'job_type', 'status'] as const;
 
 export const queueJobs: MetricDeclaration = {
   name: 'queue.jobs',
   kind: 'counter',
   unit: '{job}',
-  description: 'Queue jobs processed, by job type and outcome status.',
+  description: 'Queue jobs processed, by queue, job type and outcome status.',
   labels: LABELS,
   workspaceStream: true,
 };
@@ -19,7 +20,7 @@ export const queueJobDuration: MetricDeclaration = {
   name: 'queue.job.duration',
   kind: 'histogram',
   unit: 's',
-  description: 'Queue job run time in seconds, by job type and outcome status.',
+  description: 'Queue job run time in seconds, by queue, job type and outcome status.',
   labels: LABELS,
   buckets: DURATION_BUCKETS_SECONDS,
   workspaceStream: true,

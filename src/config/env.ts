@@ -5,7 +5,7 @@
  */
 import { ALLOWLIST_ENTRY_SHAPE, DEFAULT_WORKSPACE_LABEL, canonicalAllowlistEntry } from '../model/canonical';
 
-export type ExporterKind = 'prometheus' | 'otlp';
+export type ExporterKind = 'prometheus' | 'otlp' | 'console';
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type WorkspacePolicyMode = 'enforce' | 'passthrough';
 /** `fast`: typed-helper counters/histograms aggregate in pre-created cells (src/fast/); `views`: every recording goes through the SDK views. */
@@ -31,6 +31,12 @@ export interface KitConfig {
   collectorIntervalMillis: number;
   /** METRICS_RECORDING_PATH; `fast` falls back to `views` when a reader wants delta temporality. */
   recordingPath: RecordingPath;
+  /** OTEL_LOG_LEVEL, lower-cased (`none` … `all`); undefined leaves the OTel diag logger as the host set it. */
+  logLevel: OtelLogLevel | undefined;
+  /** METRICS_RUNTIME: runtime (event loop, heap, GC) and process (CPU, memory, threads) metrics. */
+  runtimeMetrics: boolean;
+  /** OTEL_NODE_RESOURCE_DETECTORS, resolved: which standard detectors describe the process on `target_info`. */
+  resourceDetectors: ResourceDetectorName[];
 }
 
 export interface PrometheusEndpointConfig {
@@ -49,6 +55,13 @@ export interface PrometheusEndpointConfig {
     basicPasswordFile?: string;
   };
 }
+
+/** The values OTEL_LOG_LEVEL takes (the specification's, case-insensitive). */
+export const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
+export type OtelLogLevel = (typeof OTEL_LOG_LEVELS)[number];
+
+export type ResourceDetectorName = 'env' | 'host' | 'os' | 'process' | 'serviceinstance';
+export const RESOURCE_DETECTORS: readonly ResourceDetectorName[] = ['env', 'host', 'os', 'process', 'serviceinstance'];
 
 export interface ConfigResult {
   config: KitConfig;
@@ -75,6 +88,9 @@ export const DEFAULT_CONFIG: KitConfig = {
   },
   collectorIntervalMillis: 5_000,
   recordingPath: 'fast',
+  logLevel: undefined,
+  runtimeMetrics: true,
+  resourceDetectors: [...RESOURCE_DETECTORS],
 };
 
 /** Variables this module reads: the README's table and the malformed-value test enumerate it. */
@@ -108,6 +124,9 @@ export const CONFIG_VARIABLES = [
   'METRICS_WORKSPACE_POLICY',
   'METRICS_COLLECTOR_INTERVAL',
   'METRICS_RECORDING_PATH',
+  'OTEL_LOG_LEVEL',
+  'METRICS_RUNTIME',
+  'OTEL_NODE_RESOURCE_DETECTORS',
 ] as const;
 
 /** Shown in error lines: short and escaped, so a bad value cannot forge log lines. */
@@ -201,7 +220,7 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const d = DEFAULT_CONFIG;
 
   // Either switch turns everything off; the kit's METRICS_ENABLED and OTel's OTEL_SDK_DISABLED are equals.
-  const enabled = r.bool('METRICS_ENABLED', true) && !r.bool('OTEL_SDK_DISABLED', false);
+  const enabled = r.bool('METRICS_ENABLED', true) && !sdkDisabled(r);
 
   const exporters = readExporters(r);
 
@@ -246,6 +265,9 @@ export function readConfig(env: Env = process.env): ConfigResult {
 
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
   const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
+  const logLevel = r.raw('OTEL_LOG_LEVEL') === undefined ? undefined : r.oneOf('OTEL_LOG_LEVEL', OTEL_LOG_LEVELS, 'info');
+  const runtimeMetrics = r.bool('METRICS_RUNTIME', d.runtimeMetrics);
+  const resourceDetectors = readResourceDetectors(r, d.resourceDetectors);
 
   return {
     config: {
@@ -258,9 +280,42 @@ export function readConfig(env: Env = process.env): ConfigResult {
       workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode },
       collectorIntervalMillis,
       recordingPath,
+      logLevel,
+      runtimeMetrics,
+      resourceDetectors,
     },
     problems: r.problems,
   };
+}
+
+/**
+ * OTEL_SDK_DISABLED: the specification's boolean, where only `true`
+ * (case-insensitive) is true and every other value is false. A value that
+ * looks meant as true (`1`, `yes`, `on`) says so in one line, since it does
+ * not disable anything.
+ */
+function sdkDisabled(r: Reader): boolean {
+  const value = r.raw('OTEL_SDK_DISABLED');
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower !== 'false') r.problem('OTEL_SDK_DISABLED', value, 'only true disables, as the OpenTelemetry specification says', 'false (enabled)');
+  return false;
+}
+
+/** The NodeSDK's convention: a comma-separated list of env, host, os, process, serviceinstance, or all / none. */
+function readResourceDetectors(r: Reader, fallback: readonly ResourceDetectorName[]): ResourceDetectorName[] {
+  const value = r.raw('OTEL_NODE_RESOURCE_DETECTORS');
+  if (value === undefined) return [...fallback];
+  const names = value.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '');
+  if (names.includes('none')) return [];
+  if (names.includes('all')) return [...RESOURCE_DETECTORS];
+  const known = names.filter((name): name is ResourceDetectorName => (RESOURCE_DETECTORS as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(RESOURCE_DETECTORS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    r.problem('OTEL_NODE_RESOURCE_DETECTORS', unknown.join(','), `expected ${RESOURCE_DETECTORS.join(', ')}, all or none`, known.length > 0 ? known.join(',') : 'none');
+  }
+  return [...new Set(known)];
 }
 
 function readExporters(r: Reader): ExporterKind[] {
@@ -271,13 +326,13 @@ function readExporters(r: Reader): ExporterKind[] {
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase();
     if (name === 'none') return [];
-    if (name === 'prometheus' || name === 'otlp') {
+    if (name === 'prometheus' || name === 'otlp' || name === 'console') {
       if (!out.includes(name)) out.push(name);
     } else if (name !== '') {
       unknown.push(part.trim());
     }
   }
-  const expected = 'expected prometheus, otlp, a comma-separated list of them, or none';
+  const expected = 'expected prometheus, otlp, console, a comma-separated list of them, or none';
   if (out.length === 0) {
     r.problem('OTEL_METRICS_EXPORTER', value, expected, 'prometheus');
     return ['prometheus'];

@@ -10,4 +10,6 @@ export {
   type WorkspacePolicyMode,
   type RecordingPath,
   type PrometheusEndpointConfig,
+  type ResourceDetectorName,
+  RESOURCE_DETECTORS,
 } from '../config/env';

@@ -4,6 +4,7 @@
  * sampling, and the HTTP route normalizing that keeps ids out of routes.
  */
 export { buildViews, viewsFor, type ViewPolicy } from '../policy/views';
+export type { ValueRules } from '../policy/attributes-processors';
 export {
   WorkspacePolicy,
   isSampled,

@@ -5,5 +5,5 @@ export {
   type QueueHealthCollectorOptions,
   type PgPoolLike,
   type PgClientLike,
-} from '../postgres/queue-health';
+} from '../queues/table';
 export { postgresAllowlistSource, type PostgresAllowlistOptions, type PgQueryable } from '../postgres/allowlist-source';

@@ -30,7 +30,8 @@ import {
 import { millisToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { prometheusName, streamName, type MetricDeclaration } from '../model/types';
-import { viewsFor } from '../policy/views';
+import { rulesFor, viewsFor } from '../policy/views';
+import type { ValueRules } from '../policy/attributes-processors';
 import type { WorkspacePolicy } from '../policy/workspace-policy';
 import { FastCounter, FastHistogram, streamDescriptor, type InstrumentSpec, type StreamSpec } from './instruments';
 
@@ -42,6 +43,8 @@ export interface FastPathOptions {
   decls: readonly MetricDeclaration[];
   /** Present when the workspace label is on. */
   workspace: WorkspacePolicy | undefined;
+  /** The views' value rules (ViewPolicy.values): applied to recordings here as the views apply them. */
+  values?: ValueRules;
   /** The instrumentation scope the SDK path would report these instruments under. */
   scope: ScopeMetrics['scope'];
   /** Reported with the data (readers use the SDK's resource anyway). */
@@ -61,9 +64,13 @@ function isExplicitHistogram(aggregation: ViewOptions['aggregation']): aggregati
  * The fast-path spec of a declaration, from its views; undefined when this
  * path cannot reproduce them (other kinds, other aggregations, other view shapes).
  */
-export function instrumentSpec(decl: MetricDeclaration, policy: WorkspacePolicy | undefined): (InstrumentSpec & { boundaries?: readonly number[]; recordMinMax?: boolean }) | undefined {
+export function instrumentSpec(
+  decl: MetricDeclaration,
+  policy: WorkspacePolicy | undefined,
+  values?: ValueRules,
+): (InstrumentSpec & { boundaries?: readonly number[]; recordMinMax?: boolean }) | undefined {
   if (decl.kind !== 'counter' && decl.kind !== 'histogram') return undefined;
-  const views = viewsFor(decl, { workspace: policy });
+  const views = viewsFor(decl, { workspace: policy, values });
   const baselineName = streamName(decl, 'baseline');
   const workspaceName = streamName(decl, 'workspace');
   let baseline: StreamSpec | undefined;
@@ -94,6 +101,7 @@ export function instrumentSpec(decl: MetricDeclaration, policy: WorkspacePolicy 
   return {
     name: decl.name,
     labels: [...decl.labels],
+    rules: rulesFor(decl, { workspace: policy, values }),
     baseline,
     workspace:
       workspace === undefined || policy === undefined
@@ -111,7 +119,7 @@ export class FastPath {
   private active = true;
 
   constructor(private readonly options: FastPathOptions) {
-    for (const decl of options.decls) if (instrumentSpec(decl, options.workspace) !== undefined) this.eligible.add(decl);
+    for (const decl of options.decls) if (instrumentSpec(decl, options.workspace, options.values) !== undefined) this.eligible.add(decl);
   }
 
   /** Whether recordings go through this path (false once `disable` was called). */
@@ -135,7 +143,7 @@ export class FastPath {
     if (!this.handles(decl)) return undefined;
     let instrument = this.instruments.get(decl);
     if (instrument === undefined) {
-      const spec = instrumentSpec(decl, this.options.workspace);
+      const spec = instrumentSpec(decl, this.options.workspace, this.options.values);
       if (spec === undefined) return undefined;
       instrument =
         decl.kind === 'counter'

@@ -23,7 +23,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { HistogramCell, StreamState, SumCell, bucketIndex, type Cell } from './cells';
 import { TupleIndex, type Tuple } from './tuples';
-import { pickDeclared } from '../policy/attributes-processors';
+import { pickDeclared, withRules, type ValueRules } from '../policy/attributes-processors';
 import type { FoldCounter, WorkspacePolicy } from '../policy/workspace-policy';
 
 const EMPTY: Attributes = Object.freeze({}) as Attributes;
@@ -45,6 +45,8 @@ export interface InstrumentSpec {
   name: string;
   /** Declared label keys, in order. */
   labels: readonly string[];
+  /** The views' value rules for these keys (undefined: none). */
+  rules?: ValueRules;
   baseline: StreamSpec;
   workspace: WorkspaceStreamSpec | undefined;
 }
@@ -176,7 +178,7 @@ export class FastCounter extends FastInstrument<SumCell> implements Counter {
 
   add(value: number, attributes?: MetricAttributes, _context?: Context): void {
     if (!this.accepts(value, 'counter')) return;
-    const attrs = attributes ?? EMPTY;
+    const attrs = withRules(attributes ?? EMPTY, this.spec.rules);
     this.baseCell(attrs).delta += value;
     const wsCell = this.wsCell(attrs);
     if (wsCell !== undefined) wsCell.delta += value;
@@ -211,7 +213,7 @@ export class FastHistogram extends FastInstrument<HistogramCell> implements Hist
 
   record(value: number, attributes?: MetricAttributes, _context?: Context): void {
     if (!this.accepts(value, 'histogram')) return;
-    const attrs = attributes ?? EMPTY;
+    const attrs = withRules(attributes ?? EMPTY, this.spec.rules);
     const cell = this.baseCell(attrs);
     const wsCell = this.wsCell(attrs);
     // NaN: the SDK keeps the cells (touched, possibly new) but records nothing in them.

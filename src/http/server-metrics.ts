@@ -49,7 +49,18 @@ interface ChannelMessage {
  * One kit's HTTP server metrics: its subscriptions, the servers it ignores
  * (its own metrics endpoint), the requests in flight and its bounded routes.
  */
+export interface HttpServerMetricsOptions {
+  /**
+   * True when another recorder (instrumentation-http) serves this server's
+   * request durations: the kit then records only the body sizes, which that
+   * recorder does not produce, so each request is counted once.
+   */
+  defersTo?: (server: Server) => boolean;
+}
+
 export class HttpServerMetrics {
+  constructor(private readonly options: HttpServerMetricsOptions = {}) {}
+
   /** Servers whose requests are not measured: the kit's own metrics endpoint. */
   private readonly ignoredServers = new WeakSet<Server>();
   private readonly startTimes = new WeakMap<ServerResponse, bigint>();
@@ -69,7 +80,7 @@ export class HttpServerMetrics {
 
   private readonly onResponseFinish = (message: unknown): void => {
     try {
-      const { request, response } = message as ChannelMessage;
+      const { request, response, server } = message as ChannelMessage;
       const start = this.startTimes.get(response);
       if (start === undefined) return;
       this.startTimes.delete(response);
@@ -79,7 +90,7 @@ export class HttpServerMetrics {
         [HTTP_ATTRIBUTES.route]: this.routes.value(routeLabel(templateOf(request), request.url)) ?? '/',
         [HTTP_ATTRIBUTES.statusCode]: response.statusCode,
       };
-      histogram(httpServerRequestDuration).record(seconds, attributes);
+      if (this.options.defersTo?.(server) !== true) histogram(httpServerRequestDuration).record(seconds, attributes);
       // Body sizes from Content-Length (see catalogue/http-sizes.ts); unknown sizes are not recorded.
       const requestBytes = requestBodySize(request.headers);
       if (requestBytes !== undefined) histogram(httpServerRequestBodySize).record(requestBytes, attributes);

@@ -54,6 +54,8 @@ const UNIT_SUFFIXES: Record<string, string> = {
   KiBy: 'kibibytes',
   MiBy: 'mebibytes',
   '%': 'percent',
+  // Dimensionless gauges (utilizations): the collector's translator adds `_ratio`.
+  '1': 'ratio',
 };
 
 export function unitSuffix(unit: string): string | undefined {

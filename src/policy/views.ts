@@ -11,12 +11,25 @@ import {
   streamName,
   type MetricDeclaration,
 } from '../model/types';
-import { keyAllowlistProcessor, workspaceStreamProcessor } from '../policy/attributes-processors';
+import { keyAllowlistProcessor, workspaceStreamProcessor, type ValueRules } from '../policy/attributes-processors';
 import type { WorkspacePolicy } from '../policy/workspace-policy';
 
 export interface ViewPolicy {
   /** Present only when the workspace label is on. */
   workspace: WorkspacePolicy | undefined;
+  /**
+   * Value rules by label key, for every metric that declares the key (the
+   * kit passes its route policy for `http.route`, which other recorders of
+   * the same instrument, such as instrumentation-http, may set).
+   */
+  values?: ValueRules;
+}
+
+/** The value rules that apply to `decl`'s declared keys (undefined: none). */
+export function rulesFor(decl: MetricDeclaration, policy: ViewPolicy): ValueRules | undefined {
+  if (policy.values === undefined) return undefined;
+  const own = Object.entries(policy.values).filter(([key]) => decl.labels.includes(key));
+  return own.length === 0 ? undefined : Object.fromEntries(own);
 }
 
 function aggregationFor(decl: MetricDeclaration): ViewOptions['aggregation'] {
@@ -30,11 +43,12 @@ function aggregationFor(decl: MetricDeclaration): ViewOptions['aggregation'] {
 export function viewsFor(decl: MetricDeclaration, policy: ViewPolicy): ViewOptions[] {
   const aggregation = aggregationFor(decl);
   const select = { instrumentName: decl.name };
+  const rules = rulesFor(decl, policy);
   const views: ViewOptions[] = [
     {
       ...select,
       name: streamName(decl, 'baseline'),
-      attributesProcessors: [keyAllowlistProcessor(decl.labels)],
+      attributesProcessors: [keyAllowlistProcessor(decl.labels, rules)],
       aggregationCardinalityLimit: decl.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT,
       ...(aggregation ? { aggregation } : {}),
     },
@@ -44,7 +58,7 @@ export function viewsFor(decl: MetricDeclaration, policy: ViewPolicy): ViewOptio
       ...select,
       name: streamName(decl, 'workspace'),
       description: `${decl.description} Per workspace (allowlisted ids; others as __other__).`,
-      attributesProcessors: [workspaceStreamProcessor(decl.labels, policy.workspace, prometheusName(decl, 'workspace'))],
+      attributesProcessors: [workspaceStreamProcessor(decl.labels, policy.workspace, prometheusName(decl, 'workspace'), rules)],
       aggregationCardinalityLimit: DEFAULT_WORKSPACE_CARDINALITY_LIMIT,
       ...(aggregation ? { aggregation } : {}),
     });

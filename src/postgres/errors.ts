@@ -38,10 +38,3 @@ export function classifyError(error: unknown, phase: Phase): QueueHealthErrorRea
   if (code.startsWith('08') || CONNECT_STATES.has(code) || SOCKET_CODES.has(code) || CONNECTION_LOST.test(message)) return 'connect';
   return 'query';
 }
-
-/** One line, bounded, for the log: never the whole (possibly multi-line) server message. */
-export function describeError(error: unknown): string {
-  const code = typeof (error as { code?: unknown })?.code === 'string' ? ` [${(error as { code: string }).code}]` : '';
-  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-  return (message.length > 200 ? message.slice(0, 200) + '…' : message) + code;
-}

@@ -15,6 +15,8 @@ export interface QueueTableConfig {
     runAt: string;
     queuedAt: string;
     leaseExpiresAt: string;
+    /** Optional: a column naming each row's queue; the gauges then carry a `queue` label. */
+    queue?: string;
   };
 }
 
@@ -43,11 +45,12 @@ export function quoteTable(name: unknown, setting = 'table'): string {
 }
 
 export interface QueueHealthStatements {
-  /** Rows by status: `status text, n bigint`. */
+  /** Rows by status (and queue, with a queue column): `[queue text,] status text, n bigint`. */
   depth: string;
   /**
-   * One row: ready, future, oldest_ready_age (seconds, NULL when none is due),
-   * expired, active. `$1` is the queued status, `$2` the running status.
+   * One row (one per queue, with a queue column): [queue,] ready, future,
+   * oldest_ready_age (seconds, NULL when none is due), expired, active. `$1`
+   * is the queued status, `$2` the running status.
    */
   summary: string;
 }
@@ -64,6 +67,23 @@ export function queueHealthStatements(config: QueueTableConfig): QueueHealthStat
   const runAt = quoteIdentifier(config.columns.runAt, 'columns.runAt');
   const queuedAt = quoteIdentifier(config.columns.queuedAt, 'columns.queuedAt');
   const lease = quoteIdentifier(config.columns.leaseExpiresAt, 'columns.leaseExpiresAt');
+  if (config.columns.queue !== undefined) {
+    const queue = quoteIdentifier(config.columns.queue, 'columns.queue');
+    return {
+      depth: `SELECT ${queue}::text AS queue, ${status}::text AS status, count(*) AS n FROM ${table} GROUP BY ${queue}, ${status}`,
+      summary: [
+        'SELECT queue, coalesce(waiting.ready, 0) AS ready, waiting.oldest_ready_age, coalesce(waiting.future, 0) AS future,',
+        '  coalesce(lease.expired, 0) AS expired, coalesce(lease.active, 0) AS active FROM',
+        `(SELECT ${queue}::text AS queue, count(*) FILTER (WHERE ${runAt} <= now()) AS ready,`,
+        `  EXTRACT(EPOCH FROM (now() - min(${queuedAt}) FILTER (WHERE ${runAt} <= now())))::float8 AS oldest_ready_age,`,
+        `  count(*) FILTER (WHERE ${runAt} > now()) AS future`,
+        ` FROM ${table} WHERE ${status} = $1 GROUP BY ${queue}) AS waiting`,
+        'FULL JOIN',
+        `(SELECT ${queue}::text AS queue, count(*) FILTER (WHERE ${lease} < now()) AS expired, count(*) FILTER (WHERE ${lease} >= now()) AS active`,
+        ` FROM ${table} WHERE ${status} = $2 AND ${lease} IS NOT NULL GROUP BY ${queue}) AS lease USING (queue)`,
+      ].join('\n'),
+    };
+  }
   return {
     depth: `SELECT ${status}::text AS status, count(*) AS n FROM ${table} GROUP BY ${status}`,
     summary: [

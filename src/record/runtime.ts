@@ -86,13 +86,19 @@ export class InstrumentTable {
   private instruments = new Map<MetricDeclaration, SyncInstrument>();
   private readonly registrations: Registration[] = [];
 
+  /**
+   * `providerOf`: the MeterProvider to record through; by default whichever
+   * is global. A kit binds its own, so its helpers never record into a
+   * provider that lacks its views (another SDK registered first).
+   */
   constructor(
     readonly path: RecordingPath,
     private readonly enforcement: Enforcement,
+    private readonly providerOf: () => MeterProvider = () => metrics.getMeterProvider(),
   ) {}
 
   private currentMeter(): Meter {
-    const provider = metrics.getMeterProvider();
+    const provider = this.providerOf();
     if (provider !== this.boundProvider || this.meter === undefined) {
       this.boundProvider = provider;
       this.meter = provider.getMeter(METER_NAME);
@@ -144,7 +150,7 @@ export class InstrumentTable {
 
   private add(registration: Registration): void {
     this.registrations.push(registration);
-    if (this.meter !== undefined && metrics.getMeterProvider() === this.boundProvider) attachObservation(this.meter, registration);
+    if (this.meter !== undefined && this.providerOf() === this.boundProvider) attachObservation(this.meter, registration);
     else this.currentMeter();
   }
 

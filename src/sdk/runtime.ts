@@ -8,8 +8,9 @@
  * HTTP server metrics and the per-runtime state of the helpers (label caps,
  * current values). Two runtimes never share any of it.
  */
-import { metrics } from '@opentelemetry/api';
-import { MeterProvider, type IMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import type { MeterProvider, IMetricReader, MeterProviderOptions, MetricProducer, ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import type { KitConfig, RecordingPath as RecordingPathName } from '../config/env';
 import type { MetricDeclaration } from '../model/types';
 import { Enforcement } from '../model/enforcement';
@@ -20,14 +21,46 @@ import { buildViews } from '../policy/views';
 import { METER_NAME, InstrumentTable, RuntimeState, VIEWS_PATH, installRuntime, removeRuntime, type RecordingPath, type RecordingRuntime } from '../record/runtime';
 import { FastPath, attachProducer, firstNonCumulativeReader } from '../fast/index';
 import { HttpServerMetrics } from '../http/server-metrics';
+import { INSTRUMENTATION_HTTP, bypassEmitInstrumentation, emitIsInstrumented, policyRoute } from '../http/instrumentation-http';
+import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
+import { startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
 import { createOtlpReader } from './readers';
 import { createEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded-endpoint';
-import { logInfo } from '../log';
+import { createConsoleReader } from './console-reader';
+import {
+  FOREIGN_PROVIDER_ERROR,
+  INSTRUMENTATION_SCOPE_PREFIX,
+  KitMeterProvider,
+  globalProviderRegistered,
+  instrumentationsNote,
+  logErrorOnce,
+  logInfoOnce,
+  onReaderBound,
+} from './coexist';
+import { logError, logInfo } from '../log';
+
+/**
+ * Whose MeterProvider the kit's readers are on: `own` (start(): the kit
+ * builds one and registers it globally, or keeps it to itself when another
+ * was registered first) or `app` (the application builds it from the kit's
+ * views and readers: NodeSDK or its own MeterProvider).
+ */
+export type ProviderMode = 'own' | 'app';
+
+/** The route policy also governs an `http.route` other recorders (instrumentation-http) put on the same instrument. */
+const VALUE_RULES = Object.freeze({ [HTTP_ATTRIBUTES.route]: policyRoute });
 
 export interface Kit {
   readonly config: KitConfig;
-  readonly provider: MeterProvider;
+  /** The kit's MeterProvider; undefined when the application builds it (`otel-workspace-metrics/sdk`). */
+  readonly provider: MeterProvider | undefined;
+  /**
+   * Whether the kit's provider is the global one: false when another was
+   * registered first (the kit then records through its own readers only, and
+   * said so in one error line), or when the application owns the provider.
+   */
+  readonly global: boolean;
   /** Present when the workspace label is on. */
   readonly workspacePolicy: WorkspacePolicy | undefined;
   /** The allowlist's sources and reloads; present when the workspace label is on. */
@@ -45,6 +78,38 @@ export interface Kit {
   shutdown(): Promise<void>;
 }
 
+/** What NodeSDK takes for metrics (its `views`, `metricReaders` and `resource` options). */
+export interface NodeSdkMetricsOptions {
+  /** The policy's views (both streams of every catalogue metric, the route policy on `http.route`). */
+  views: ViewOptions[];
+  /** The kit's readers, each reading the fast path's data too. */
+  metricReaders: IMetricReader[];
+  /** The kit's resource. */
+  resource: Resource;
+}
+
+/** The kit for an application-built MeterProvider (`createWorkspaceMetrics`, `otel-workspace-metrics/sdk`). */
+export interface WorkspaceMetrics extends Kit {
+  /** The policy's views: give them all to the provider. */
+  readonly views: ViewOptions[];
+  /** The kit's readers (OTEL_METRICS_EXPORTER's and yours), each already reading the fast path. */
+  readonly readers: readonly IMetricReader[];
+  /** The kit's resource (service name and version from package.json, unique service.instance.id, OTEL_* env). */
+  readonly resource: Resource;
+  /** For NodeSDK: `new NodeSDK({ ...kit.nodeSdkOptions(), instrumentations })`. */
+  nodeSdkOptions(): NodeSdkMetricsOptions;
+  /** For your own MeterProvider: `new MeterProvider(kit.meterProviderOptions())`. */
+  meterProviderOptions(): MeterProviderOptions;
+  /**
+   * A MetricProducer of the fast path's data for a reader you build
+   * yourself (`metricProducers: [kit.metricProducer()]`, one per reader);
+   * undefined when the kit records through the SDK views only.
+   */
+  metricProducer(): MetricProducer | undefined;
+  /** Record through `provider` (default: the global one). Automatic once a provider took the kit's readers. */
+  bind(provider?: ApiMeterProvider): void;
+}
+
 export interface KitRuntimeOptions {
   config: KitConfig;
   /** The catalogue at start: the views (and the fast path) cover exactly these. */
@@ -52,15 +117,27 @@ export interface KitRuntimeOptions {
   readers: IMetricReader[];
   httpServerMetrics: boolean;
   allowlistSources: AllowlistSource[];
+  /** Default `own`. */
+  providerMode?: ProviderMode;
 }
 
-export class KitRuntime implements Kit, RecordingRuntime {
+export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   readonly config: KitConfig;
   readonly catalogue: readonly MetricDeclaration[];
   readonly labelName: string;
   readonly enforcement = new Enforcement(true);
   readonly instruments: InstrumentTable;
-  readonly provider: MeterProvider;
+  readonly provider: MeterProvider | undefined;
+  readonly global: boolean;
+  /** For an application-built provider: the views, readers and resource to build it from. */
+  readonly views: ViewOptions[];
+  readonly readers: readonly IMetricReader[];
+  readonly resource: Resource;
+  /** The application's provider, once bound (`app` mode). */
+  private appProvider: ApiMeterProvider | undefined;
+  private readonly fast: FastPath | undefined;
+  /** instrumentation-http asked the kit's provider for its meter: it records through the kit's views. */
+  private httpInstrumentationOnKit = false;
   readonly workspacePolicy: WorkspacePolicy | undefined;
   readonly allowlist: DynamicAllowlist | undefined;
   readonly recordingPath: RecordingPathName;
@@ -70,6 +147,8 @@ export class KitRuntime implements Kit, RecordingRuntime {
   private readonly http: HttpServerMetrics | undefined;
   private readonly embedded: EmbeddedEndpoint | undefined;
   private readonly stopSelfMetrics: (() => void) | undefined;
+  private readonly runtimeStart: NodeJS.Immediate | undefined;
+  private runtimeMetrics: RuntimeMetrics | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(options: KitRuntimeOptions) {
@@ -102,48 +181,132 @@ export class KitRuntime implements Kit, RecordingRuntime {
     // Every source loads in the background (the file too: nothing here blocks the host's event loop).
     void this.allowlist?.start();
 
-    const resource = buildResource();
+    const resource = buildResource(process.cwd(), config.resourceDetectors);
+    this.resource = resource;
+    const mode = options.providerMode ?? 'own';
     // The fast recording path (docs/PERFORMANCE.md): its MetricProducer feeds every reader.
     const fast =
       config.recordingPath === 'fast'
-        ? new FastPath({ decls: this.catalogue, workspace: workspacePolicy, scope: { name: METER_NAME, version: '', schemaUrl: undefined }, resource })
+        ? new FastPath({ decls: this.catalogue, workspace: workspacePolicy, values: VALUE_RULES, scope: { name: METER_NAME, version: '', schemaUrl: undefined }, resource })
         : undefined;
+    this.fast = fast;
     const producers = () => (fast === undefined ? [] : [fast.producer()]); // one per reader
     const readers: IMetricReader[] = [...options.readers];
     if (fast !== undefined) for (const reader of readers) attachProducer(reader, fast.producer());
-    this.http = options.httpServerMetrics ? new HttpServerMetrics() : undefined;
+    this.http = options.httpServerMetrics ? new HttpServerMetrics({ defersTo: (server) => this.instrumentationHttpServes(server) }) : undefined;
     if (config.exporters.includes('prometheus')) {
       this.embedded = createEmbeddedEndpoint(config, { metricProducers: producers() });
       this.http?.ignoreServer(this.embedded.server);
+      bypassEmitInstrumentation(this.embedded.server);
       readers.push(this.embedded.reader);
     }
     if (config.exporters.includes('otlp')) readers.push(createOtlpReader(config, producers()));
+    if (config.exporters.includes('console')) readers.push(createConsoleReader(config, producers()));
     const deltaReader = fast === undefined ? undefined : firstNonCumulativeReader(readers);
     if (fast !== undefined && deltaReader !== undefined) {
       // The fast path aggregates cumulatively only (e.g. OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta or lowmemory).
       fast.disable();
       logInfo(`METRICS_RECORDING_PATH=fast: ${deltaReader.constructor.name} asks for delta temporality, which the fast path does not produce; recording through the SDK views instead`);
     }
+    this.readers = readers;
+    this.views = buildViews(this.catalogue, { workspace: workspacePolicy, values: VALUE_RULES });
 
-    this.provider = new MeterProvider({
-      resource,
-      views: buildViews(this.catalogue, { workspace: workspacePolicy }),
-      readers,
-    });
-    const provider = this.provider;
-    const path: RecordingPath = fast?.enabled ? { kind: 'fast', provider, instrument: (decl) => fast.instrument(decl) } : VIEWS_PATH;
-    this.instruments = new InstrumentTable(path, this.enforcement);
+    let global = false;
+    if (mode === 'own') {
+      const foreign = globalProviderRegistered();
+      this.provider = new KitMeterProvider({ resource, views: this.views, readers }, (name) => {
+        if (name === INSTRUMENTATION_HTTP) this.httpInstrumentationOnKit = true;
+        if (name.startsWith(INSTRUMENTATION_SCOPE_PREFIX)) logInfoOnce(this, instrumentationsNote(config));
+      });
+      // First registration wins (OTel API): when another provider is global, the kit keeps its own and says so.
+      global = !foreign && metrics.setGlobalMeterProvider(this.provider);
+      if (!global) logError(FOREIGN_PROVIDER_ERROR);
+    } else {
+      this.provider = undefined;
+      // The application builds the provider from these readers; once it has (and registered it), bind to it.
+      const foreignAtStart = globalProviderRegistered();
+      const onBound = (): void =>
+        queueMicrotask(() => {
+          if (this.appProvider !== undefined || this.stopped !== undefined) return;
+          // A provider registered before the kit keeps the global slot: the app's provider cannot take it.
+          if (foreignAtStart) logErrorOnce(this, FOREIGN_PROVIDER_ERROR);
+          else if (globalProviderRegistered()) this.bind();
+        });
+      for (const reader of readers) onReaderBound(reader, onBound);
+    }
+    this.global = global;
+    const fastProvider = (): ApiMeterProvider | undefined => this.provider ?? this.appProvider;
+    const path: RecordingPath = fast?.enabled
+      ? {
+          kind: 'fast',
+          get provider() {
+            return fastProvider();
+          },
+          instrument: (decl) => fast.instrument(decl),
+        }
+      : VIEWS_PATH;
+    // The helpers record through the kit's provider whoever is global (never into one without the kit's views).
+    this.instruments = new InstrumentTable(path, this.enforcement, () => this.provider ?? this.appProvider ?? metrics.getMeterProvider());
     this.recordingPath = path.kind;
     // A synchronous view of the fast path's data, for the OTLP flush at process.exit().
     const exitProducer = fast?.enabled && config.exporters.includes('otlp') ? fast.syncProducer() : undefined;
     this.exitSnapshot = exitProducer && (() => exitProducer.collect().resourceMetrics);
     this.embeddedPort = this.embedded?.listening ?? Promise.resolve(undefined);
 
-    metrics.setGlobalMeterProvider(provider);
     installRuntime(this);
     this.instruments.rebind();
     this.http?.start();
     this.stopSelfMetrics = workspacePolicy === undefined ? undefined : registerSelfMetrics(workspacePolicy, this.allowlist);
+    // Runtime and process metrics start once every preload and the main module's
+    // synchronous code have run, so an auto-instrumentations preload loaded after
+    // this one is seen and its runtime-node instance stays the only one. The
+    // immediate is ref'd on purpose: an unref'd one waits for the loop's next
+    // event (a 200 ms timer, say) before it runs.
+    this.runtimeStart = config.runtimeMetrics ? setImmediate(() => this.startRuntimeMetrics()) : undefined;
+  }
+
+  private startRuntimeMetrics(): void {
+    try {
+      // The kit's provider, or in `app` mode the application's (which has the kit's views).
+      this.runtimeMetrics = startRuntimeMetrics(this.provider ?? this.appProvider ?? metrics.getMeterProvider(), METER_NAME);
+      const source = this.runtimeMetrics.runtimeSource;
+      if (source !== 'kit') logInfo(`runtime metrics (event loop, heap, GC) come from ${source}, already running in this process; the kit adds the process metrics only`);
+    } catch (error) {
+      logError(`runtime metrics could not start (${(error as Error).message}); METRICS_RUNTIME=off silences this, the rest continues`);
+    }
+  }
+
+  nodeSdkOptions(): NodeSdkMetricsOptions {
+    return { views: [...this.views], metricReaders: [...this.readers], resource: this.resource };
+  }
+
+  meterProviderOptions(): MeterProviderOptions {
+    return { views: [...this.views], readers: [...this.readers], resource: this.resource };
+  }
+
+  metricProducer(): MetricProducer | undefined {
+    return this.fast?.enabled ? this.fast.producer() : undefined;
+  }
+
+  /**
+   * `app` mode: record through `provider` (default: the global one, e.g. the
+   * one NodeSDK.start() registered). Called by itself once the application's
+   * provider took the kit's readers; call it for a provider you keep unregistered.
+   */
+  bind(provider: ApiMeterProvider = metrics.getMeterProvider()): void {
+    if (this.provider !== undefined || this.stopped !== undefined) return;
+    this.appProvider = provider;
+    this.instruments.rebind();
+  }
+
+  /**
+   * Whether instrumentation-http serves this server's requests with the kit's
+   * views: it wrapped the server, and it records through the kit's provider
+   * (or through a provider the kit cannot see: then the kit still stands
+   * down, so no request is counted twice).
+   */
+  private instrumentationHttpServes(server: Parameters<typeof emitIsInstrumented>[0]): boolean {
+    return emitIsInstrumented(server) && (this.httpInstrumentationOnKit || !this.global);
   }
 
   get collectorIntervalMillis(): number {
@@ -155,17 +318,20 @@ export class KitRuntime implements Kit, RecordingRuntime {
   }
 
   forceFlush(): Promise<void> {
-    return this.provider.forceFlush().catch(() => undefined);
+    return Promise.all(this.readers.map((reader) => reader.forceFlush().catch(() => undefined))).then(() => undefined);
   }
 
   shutdown(): Promise<void> {
     return (this.stopped ??= (async () => {
       this.http?.stop();
-      await this.provider.shutdown().catch(() => undefined);
+      if (this.runtimeStart !== undefined) clearImmediate(this.runtimeStart);
+      this.runtimeMetrics?.stop();
+      // An application-built provider is the application's to shut down (NodeSDK.shutdown()).
+      await this.provider?.shutdown().catch(() => undefined);
       this.stopSelfMetrics?.();
       await this.allowlist?.stop().catch(() => undefined);
       this.embedded?.close();
-      metrics.disable();
+      if (this.global) metrics.disable();
       removeRuntime(this);
     })());
   }

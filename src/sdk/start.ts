@@ -10,10 +10,11 @@ import { catalogue, declareMetrics } from '../catalogue/index';
 import type { MetricDeclaration } from '../model/types';
 import type { AllowlistSource } from '../policy/allowlist-sources';
 import { currentRuntime } from '../record/runtime';
-import { KitRuntime, type Kit } from './runtime';
+import { KitRuntime, type Kit, type WorkspaceMetrics } from './runtime';
+import { applyLogLevel } from './diag';
 import { logError } from '../log';
 
-export type { Kit } from './runtime';
+export type { Kit, WorkspaceMetrics, NodeSdkMetricsOptions } from './runtime';
 
 export interface StartOptions {
   /** Defaults to process.env. */
@@ -46,6 +47,7 @@ export function start(options: StartOptions = {}): Kit | undefined {
     const { config, problems } = readConfig(options.env ?? process.env);
     for (const problem of problems) logError(problem);
     if (!config.enabled) return undefined;
+    applyLogLevel(config.logLevel);
     if (options.metrics) declareMetrics(...options.metrics);
     return new KitRuntime({
       config,
@@ -53,6 +55,40 @@ export function start(options: StartOptions = {}): Kit | undefined {
       readers: options.readers ?? [],
       httpServerMetrics: options.httpServerMetrics !== false,
       allowlistSources: options.allowlistSources ?? [],
+    });
+  } catch (error) {
+    logError(`could not start (${(error as Error).message}); metrics are off, the application continues`);
+    return undefined;
+  }
+}
+
+/**
+ * Bring your own SDK: the kit without a MeterProvider of its own. Build
+ * yours from it (`new NodeSDK({ ...kit.nodeSdkOptions(), instrumentations })`
+ * or `new MeterProvider(kit.meterProviderOptions())`): its views carry the
+ * policy, its readers (OTEL_METRICS_EXPORTER's, plus `readers`) carry the
+ * fast path's data; the helpers record through that provider once it took
+ * the readers. Returns undefined when disabled by config, when starting
+ * failed, or when a kit is already running (each logged).
+ */
+export function createWorkspaceMetrics(options: StartOptions = {}): WorkspaceMetrics | undefined {
+  if (activeKit() !== undefined) {
+    logError('createWorkspaceMetrics: the kit is already running (the otel-workspace-metrics/register preload, or start()); use one or the other');
+    return undefined;
+  }
+  try {
+    const { config, problems } = readConfig(options.env ?? process.env);
+    for (const problem of problems) logError(problem);
+    if (!config.enabled) return undefined;
+    applyLogLevel(config.logLevel);
+    if (options.metrics) declareMetrics(...options.metrics);
+    return new KitRuntime({
+      config,
+      decls: catalogue(),
+      readers: options.readers ?? [],
+      httpServerMetrics: options.httpServerMetrics !== false,
+      allowlistSources: options.allowlistSources ?? [],
+      providerMode: 'app',
     });
   } catch (error) {
     logError(`could not start (${(error as Error).message}); metrics are off, the application continues`);

@@ -125,6 +125,10 @@ describe('services → collector → Prometheus', () => {
     expect([...viaCollector.keys()].sort()).toEqual([...viaEmbedded.keys()].sort());
     for (const [name, keys] of viaEmbedded) expect([...viaCollector.get(name)!].sort(), name).toEqual([...keys].sort());
     expect(viaEmbedded.size).toBeGreaterThanOrEqual(16);
+    // Runtime and process families arrive under the same names both ways.
+    for (const name of ['process_cpu_time_seconds_total', 'process_memory_usage_bytes', 'nodejs_eventloop_delay_p99_seconds', 'nodejs_eventloop_utilization_ratio', 'v8js_memory_heap_used_bytes', 'nodejs_heap_size_limit_bytes']) {
+      expect(viaCollector.has(name), name).toBe(true);
+    }
   });
 
   it('serves its own telemetry and answers the health check', async () => {

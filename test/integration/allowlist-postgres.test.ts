@@ -19,6 +19,9 @@ import { recordActionExecution, start, type Kit } from '../../src/index';
 import { postgresAllowlistSource } from '../../src/exports/postgres';
 import { DynamicAllowlist, WorkspacePolicy } from '../../src/exports/policy';
 import type { LoadContext, LoadedEntries } from '../../src/policy/allowlist-sources';
+import { createWorkspaceMetrics } from '../../src/exports/sdk';
+import { metrics } from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { total } from '../helpers/in-memory';
@@ -281,5 +284,38 @@ describe('postgresAllowlistSource', () => {
   it('refuses to be built without a query or a database', () => {
     expect(() => postgresAllowlistSource({ query: 'SELECT 1' })).toThrow(/pool or a connectionString/);
     expect(() => postgresAllowlistSource({ connectionString: 'postgres://x', query: ' ' })).toThrow(/query is required/);
+  });
+});
+
+describe('postgresAllowlistSource with your own NodeSDK (otel-workspace-metrics/sdk)', () => {
+  it('loads the allowlist into the kit whose views and readers NodeSDK was built from', async () => {
+    await pg.query(`INSERT INTO workspaces (id, plan) VALUES ('byo-ws', 'pro')`);
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const workspaceMetrics = createWorkspaceMetrics({
+      env: { OTEL_METRICS_EXPORTER: 'none', METRICS_WORKSPACE_LABEL: 'on' },
+      readers: [reader],
+      httpServerMetrics: false,
+      allowlistSources: [postgresAllowlistSource({ connectionString: pg.url(), query: "SELECT id FROM workspaces WHERE id = 'byo-ws'", intervalMillis: 100 })],
+    })!;
+    const sdk = new NodeSDK({ ...workspaceMetrics.nodeSdkOptions(), autoDetectResources: false, instrumentations: [] });
+    sdk.start();
+    try {
+      const policy = workspaceMetrics.workspacePolicy!;
+      await waitFor(() => (policy.allowlist.includes('byo-ws') ? true : undefined), 15_000, 'the first load');
+      for (const workspaceId of ['byo-ws', 'BYO-WS', 'hooli', undefined]) {
+        recordActionExecution({ provider: 'p', action: 'a', status: 'ok', durationSeconds: 0.1, workspaceId });
+      }
+      exporter.reset();
+      await reader.forceFlush();
+      const byWorkspace = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((scope) => scope.metrics)).find((m) => m.descriptor.name === 'action_executions_by_workspace')!;
+      const seen = Object.fromEntries(byWorkspace.dataPoints.map((p) => [String(p.attributes.workspace_id), p.value as number]));
+      expect(seen).toEqual({ 'byo-ws': 2, __other__: 2 });
+      expect(workspaceMetrics.recordingPath).toBe('fast');
+    } finally {
+      await workspaceMetrics.shutdown();
+      await sdk.shutdown();
+      metrics.disable();
+    }
   });
 });

@@ -16,8 +16,8 @@ import { RUNS_TABLE, startPostgres, type PostgresCluster } from '../helpers/post
 import { parseExposition } from '../../src/exposition/parse';
 import { resetLogWindows, setLogSink } from '../../src/log';
 import { prometheusName } from '../../src/model/types';
-import { QUEUE_HEALTH_GAUGES, QUEUE_HEALTH_METRICS, queueHealthCollectorErrors } from '../../src/catalogue/queue-health';
-import { startQueueHealthCollector, type QueueHealthCollector } from '../../src/postgres/queue-health';
+import { QUEUE_HEALTH_GAUGES, QUEUE_HEALTH_METRICS, queueHealthCollectorErrors, queueHealthUp } from '../../src/catalogue/queue-health';
+import { startQueueHealthCollector, type QueueHealthCollector } from '../../src/queues/table';
 import { DEFAULT_QUEUE_TABLE, queueHealthStatements } from '../../src/postgres/sql';
 
 const HOUR = 3_600_000;
@@ -77,6 +77,27 @@ INSERT INTO app.jobs (state, due_at, enqueued_at, lease_until) VALUES
   ('working', now(), now(), now() - interval '1 second'),
   ('finished', now(), now(), NULL);
 
+-- A queue column: two named queues and one named after a tenant.
+CREATE TABLE multi_runs (
+  id bigserial PRIMARY KEY,
+  queue text,
+  status text NOT NULL,
+  run_at timestamptz NOT NULL,
+  queued_at timestamptz NOT NULL,
+  lease_expires_at timestamptz
+);
+INSERT INTO multi_runs (queue, status, run_at, queued_at, lease_expires_at) VALUES
+  ('emails',  'QUEUED',  now() - interval '1 minute', now() - interval '90 seconds', NULL),
+  ('emails',  'QUEUED',  now(),                       now() - interval '10 seconds', NULL),
+  ('emails',  'QUEUED',  now() + interval '1 hour',   now(), NULL),
+  ('emails',  'RUNNING', now(), now(), now() - interval '1 second'),
+  ('emails',  'RUNNING', now(), now(), now() + interval '1 hour'),
+  ('emails',  'DONE',    now(), now(), NULL),
+  ('reports', 'RUNNING', now(), now(), now() + interval '1 hour'),
+  ('acme-tenant', 'QUEUED', now(), now() - interval '300 seconds', NULL),
+  ('acme-tenant', 'RUNNING', now(), now(), now() - interval '1 minute'),
+  (NULL,      'QUEUED',  now() + interval '1 day', now(), NULL);
+
 CREATE ROLE qh_noaccess LOGIN;
 `;
 
@@ -93,6 +114,7 @@ const EXPECTED_SEEDED: Record<string, number> = {
 };
 const AGE = 'queue_oldest_ready_age_seconds';
 const ERRORS = prometheusName(queueHealthCollectorErrors);
+const UP = prometheusName(queueHealthUp);
 
 let pg: PostgresCluster;
 let kit: Kit;
@@ -125,11 +147,16 @@ async function fromScrape(): Promise<Record<string, number>> {
 }
 
 function gaugesOnly(series: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(series).filter(([name]) => !name.startsWith(ERRORS)));
+  return Object.fromEntries(Object.entries(series).filter(([name]) => !name.startsWith(ERRORS) && !name.startsWith(UP)));
 }
 
 function errors(series: Record<string, number>, reason: string): number {
-  return series[`${ERRORS}{reason="${reason}"}`] ?? 0;
+  return series[`${ERRORS}{backend="postgres",reason="${reason}"}`] ?? 0;
+}
+
+/** queue_health_up of the table collector (no queue column): 1, 0, or undefined before the first collection. */
+function up(series: Record<string, number>): number | undefined {
+  return series[`${UP}{backend="postgres"}`];
 }
 
 /** Exactly `expected` from the six gauges (plus the age, from `age.value` to `age.value + age.tolerance`). */
@@ -197,6 +224,7 @@ describe('queue health collector on PostgreSQL', () => {
     await expectGauges(EXPECTED_SEEDED, seededAge());
     const series = await fromScrape();
     for (const reason of ['connect', 'timeout', 'permission', 'query']) expect(errors(series, reason)).toBe(0);
+    expect(up(series)).toBe(1);
   });
 
   it('reports a status that emptied as 0 (never its last value), and new rows at the next tick', async () => {
@@ -261,6 +289,7 @@ describe('queue health collector on PostgreSQL', () => {
     await collector.collectOnce();
     try {
       expect(errors(await fromScrape(), 'connect')).toBe(before + 2);
+      expect(up(await fromScrape())).toBe(0);
       await expectNoGauges();
       // One warning for the two failures (rate-limited), naming the reason.
       expect(logs.filter((line) => line.includes('queue health collector: connect error'))).toHaveLength(1);
@@ -269,6 +298,7 @@ describe('queue health collector on PostgreSQL', () => {
     }
     await collector.collectOnce();
     await expectGauges(EXPECTED_SEEDED, seededAge());
+    expect(up(await fromScrape())).toBe(1);
     expect(errors(await fromScrape(), 'connect')).toBe(before + 2);
     expect(logs.some((line) => line.includes('collecting again'))).toBe(true);
   });
@@ -430,6 +460,42 @@ describe('queue health collector on PostgreSQL', () => {
     );
   });
 
+  it('a queue column: every gauge per queue, queues outside the allowlist (and NULL) folded into __other__', async () => {
+    collector = startQueueHealthCollector({ pool: ownPool(), table: 'multi_runs', columns: { queue: 'queue' }, queues: ['emails', 'reports'], intervalMillis: HOUR });
+    await collector.collectOnce();
+    const since = (Date.now() - seededAt) / 1000;
+    const { 'queue_oldest_ready_age_seconds{queue="emails"}': emailsAge, 'queue_oldest_ready_age_seconds{queue="__other__"}': otherAge, ...rest } = gaugesOnly(await fromScrape());
+    expect(rest).toEqual({
+      'queue_depth{queue="emails",status="QUEUED"}': 3,
+      'queue_depth{queue="emails",status="RUNNING"}': 2,
+      'queue_depth{queue="emails",status="DONE"}': 1,
+      'queue_ready_depth{queue="emails"}': 2,
+      'queue_future_depth{queue="emails"}': 1,
+      'queue_running_expired_lease{queue="emails"}': 1,
+      'queue_running_active_lease{queue="emails"}': 1,
+      'queue_depth{queue="reports",status="QUEUED"}': 0,
+      'queue_depth{queue="reports",status="RUNNING"}': 1,
+      'queue_ready_depth{queue="reports"}': 0,
+      'queue_future_depth{queue="reports"}': 0,
+      'queue_running_expired_lease{queue="reports"}': 0,
+      'queue_running_active_lease{queue="reports"}': 1,
+      'queue_oldest_ready_age_seconds{queue="reports"}': 0,
+      'queue_depth{queue="__other__",status="QUEUED"}': 2,
+      'queue_depth{queue="__other__",status="RUNNING"}': 1,
+      'queue_ready_depth{queue="__other__"}': 1,
+      'queue_future_depth{queue="__other__"}': 1,
+      'queue_running_expired_lease{queue="__other__"}': 1,
+      'queue_running_active_lease{queue="__other__"}': 0,
+    });
+    expect(emailsAge).toBeGreaterThanOrEqual(90 - 0.001);
+    expect(emailsAge).toBeLessThanOrEqual(90 + since + 1);
+    expect(otherAge).toBeGreaterThanOrEqual(300 - 0.001);
+    expect(otherAge).toBeLessThanOrEqual(300 + since + 1);
+    const series = await fromScrape();
+    for (const queue of ['emails', 'reports', '__other__']) expect(series[`${UP}{backend="postgres",queue="${queue}"}`]).toBe(1);
+    expect(Object.keys(series).some((name) => name.includes('acme'))).toBe(false);
+  });
+
   it('refuses identifiers that are not plain names (no SQL from config), and bad options, without throwing', async () => {
     const queryErrors = errors(await fromScrape(), 'query');
     const attempts = [
@@ -458,12 +524,13 @@ describe('queue health collector on PostgreSQL', () => {
     expect(logs[0]).toMatch(/exactly one of pool or connectionString/);
   });
 
-  it('a missing table is a query error; one collector per process', async () => {
-    collector = startQueueHealthCollector({ pool: ownPool(), table: 'no_such_table', intervalMillis: HOUR });
+  it('a missing table is a query error; one collector per table and pool', async () => {
+    const pool = ownPool();
+    collector = startQueueHealthCollector({ pool, table: 'no_such_table', intervalMillis: HOUR });
     await collector.collectOnce();
     expect(errors(await fromScrape(), 'query')).toBe(1);
     logs.length = 0;
-    const second = startQueueHealthCollector({ pool: ownPool(), intervalMillis: HOUR });
+    const second = startQueueHealthCollector({ pool, table: 'no_such_table', intervalMillis: HOUR });
     await second.collectOnce();
     expect(logs[0]).toMatch(/already running/);
     await expectNoGauges();
@@ -499,6 +566,7 @@ describe('queue health collector on PostgreSQL', () => {
       'queue_oldest_ready_age_seconds',
       'queue_running_expired_lease',
       'queue_running_active_lease',
+      'queue_health_up',
       'queue_health_collector_errors_total',
     ]);
     expect(QUEUE_HEALTH_GAUGES.every((decl) => decl.kind === 'observableGauge')).toBe(true);

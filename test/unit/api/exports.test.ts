@@ -16,6 +16,8 @@ import * as config from '../../../src/exports/config';
 import * as postgres from '../../../src/exports/postgres';
 import * as ops from '../../../src/exports/ops';
 import * as testing from '../../../src/exports/testing';
+import * as sdk from '../../../src/exports/sdk';
+import * as queues from '../../../src/exports/queues';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
@@ -29,6 +31,8 @@ const SOURCES: Record<string, object> = {
   './postgres': postgres,
   './ops': ops,
   './testing': testing,
+  './sdk': sdk,
+  './queues': queues,
 };
 
 /** The application-facing root: start/shutdown, recording helpers, custom metrics, route and workspace tagging. */

@@ -38,9 +38,27 @@ describe('readConfig', () => {
     expect(readConfig({ OTEL_METRICS_EXPORTER: 'none' }).config.exporters).toEqual([]);
   });
 
+  it('OTEL_SDK_DISABLED: only true (any case) disables; false and everything else leave the kit on', () => {
+    for (const value of ['true', 'TRUE', 'True', ' true ']) expect(readConfig({ OTEL_SDK_DISABLED: value }).config.enabled, value).toBe(false);
+    for (const value of ['false', 'FALSE', '', '1', 'yes', 'on']) expect(readConfig({ OTEL_SDK_DISABLED: value }).config.enabled, value).toBe(true);
+    expect(readConfig({ OTEL_SDK_DISABLED: 'False' }).problems).toEqual([]);
+    expect(readConfig({ OTEL_SDK_DISABLED: '1' }).problems[0]).toMatch(/^OTEL_SDK_DISABLED="1" is invalid \(only true disables.*\); using false \(enabled\)$/);
+  });
+
+  it('OTEL_LOG_LEVEL: the specification levels, any case; unset leaves the diag logger alone', () => {
+    expect(readConfig({}).config.logLevel).toBeUndefined();
+    for (const level of ['NONE', 'error', 'Warn', 'info', 'DEBUG', 'verbose', 'all']) expect(readConfig({ OTEL_LOG_LEVEL: level }).config.logLevel).toBe(level.toLowerCase());
+    expect(readConfig({ OTEL_LOG_LEVEL: 'loud' }).config.logLevel).toBe('info');
+  });
+
+  it('OTEL_METRICS_EXPORTER=console selects the console exporter, alone or with others', () => {
+    expect(readConfig({ OTEL_METRICS_EXPORTER: 'console' }).config.exporters).toEqual(['console']);
+    expect(readConfig({ OTEL_METRICS_EXPORTER: 'prometheus, Console' }).config.exporters).toEqual(['prometheus', 'console']);
+  });
+
   const malformed: Record<string, string[]> = {
     METRICS_ENABLED: ['maybe'],
-    OTEL_SDK_DISABLED: ['yes please'],
+    OTEL_SDK_DISABLED: ['yes please', '1', 'on'],
     OTEL_METRICS_EXPORTER: ['zipkin', 'prometheus,carrier-pigeon'],
     METRICS_HOST: ['bad host!'],
     METRICS_PORT: ['-1', '70000', 'abc', '9464.5'],
@@ -66,6 +84,9 @@ describe('readConfig', () => {
     METRICS_BASIC_AUTH_USERNAME: ['prometheus'],
     METRICS_BASIC_AUTH_PASSWORD: ['no-username'],
     METRICS_BASIC_AUTH_PASSWORD_FILE: ['/run/secrets/pw'],
+    OTEL_LOG_LEVEL: ['loud', '3'],
+    METRICS_RUNTIME: ['partly'],
+    OTEL_NODE_RESOURCE_DETECTORS: ['gcp', 'host,kubernetes'],
   };
 
   it('covers every config variable except the file path with malformed values', () => {
@@ -119,5 +140,17 @@ describe('readConfig', () => {
   it('keeps the good allowlist entries when some are malformed', () => {
     const { config } = readConfig({ METRICS_WORKSPACE_ALLOWLIST: 'acme,Bad Id!,globex' });
     expect(config.workspace.allowlist).toEqual(['acme', 'globex']);
+  });
+
+  it('METRICS_RUNTIME and OTEL_NODE_RESOURCE_DETECTORS', () => {
+    expect(readConfig({}).config.runtimeMetrics).toBe(true);
+    expect(readConfig({ METRICS_RUNTIME: 'off' }).config.runtimeMetrics).toBe(false);
+    expect(readConfig({}).config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    expect(readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'none' }).config.resourceDetectors).toEqual([]);
+    expect(readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'env, OS ,env' }).config.resourceDetectors).toEqual(['env', 'os']);
+    expect(readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'all' }).config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance']);
+    const partly = readConfig({ OTEL_NODE_RESOURCE_DETECTORS: 'host,kubernetes' });
+    expect(partly.config.resourceDetectors).toEqual(['host']);
+    expect(partly.problems).toEqual(['OTEL_NODE_RESOURCE_DETECTORS="kubernetes" is invalid (expected env, host, os, process, serviceinstance, all or none); using host']);
   });
 });

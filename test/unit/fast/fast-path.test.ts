@@ -69,7 +69,8 @@ interface Started {
 function startWith(env: Record<string, string>, temporality = AggregationTemporality.CUMULATIVE): Started {
   const exporters = [new InMemoryMetricExporter(temporality), new InMemoryMetricExporter(temporality)];
   const readers = exporters.map((exporter) => new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 }));
-  const kit = start({ env: { OTEL_METRICS_EXPORTER: 'none', ...env }, readers, httpServerMetrics: false });
+  // Runtime metrics differ from one collection to the next by nature: off, so the two paths can be compared exactly.
+  const kit = start({ env: { OTEL_METRICS_EXPORTER: 'none', METRICS_RUNTIME: 'off', ...env }, readers, httpServerMetrics: false });
   if (kit === undefined) throw new Error('kit did not start');
   return {
     kit,
@@ -182,7 +183,7 @@ async function runWorkload(started: Started): Promise<unknown[][]> {
   return snapshots;
 }
 
-const POLICY_ENV = { METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_ALLOWLIST: 'ws-1,ws-2,ws-3,team-a/ws-1,team-b/*' };
+const POLICY_ENV = { METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_ALLOWLIST: 'ws-1,ws-2,ws-3,team-a/ws-1,team-b/*', METRICS_RUNTIME: 'off' };
 
 describe('fast recording path', () => {
   it('is the default, and serves catalogue counters and histograms with OTel-API-shaped instruments', () => {
