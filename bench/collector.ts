@@ -1,8 +1,9 @@
 /**
- * Part 4, the collector's allowlist stage overhead: the same OTLP/HTTP load
+ * Part 4, the collector's workspace policy overhead: the same OTLP/HTTP load
  * (loopback, bounded in time and count) into the repo's pipeline
- * (memory_limiter → transform/workspace_allowlist → batch → prometheus) and
- * into the same pipeline without the transform (bench/collector-passthrough.yaml).
+ * (memory_limiter → workspacepolicy → batch → prometheus) and into the same
+ * pipeline without it (bench/collector-passthrough.yaml); BENCH_COLLECTOR_CONTRIB=1
+ * adds the OTTL recipe for stock otelcol-contrib (otel-collector/config.contrib.yaml).
  * Collector CPU from /proc/<pid>/stat (utime + stime) over the measured
  * window; a fresh collector per run; rounds alternate the order.
  */
@@ -34,6 +35,7 @@ interface Run {
 const PIPELINES: [string, string][] = [
   ['allowlist', 'otel-collector/config.yaml'],
   ['pass-through', 'bench/collector-passthrough.yaml'],
+  ...(process.env.BENCH_COLLECTOR_CONTRIB ? [['contrib recipe', 'otel-collector/config.contrib.yaml'] as [string, string]] : []),
   ...(process.env.BENCH_COLLECTOR_LEAN ? [['lean', 'bench/collector-allowlist-lean.yaml'] as [string, string]] : []),
 ];
 
@@ -75,7 +77,7 @@ export async function collector(): Promise<{ cpuRatio: number; ratios: Record<st
   const seconds = envInt('BENCH_COLLECTOR_SECONDS', 8);
   const maxRequests = envInt('BENCH_COLLECTOR_MAX_REQUESTS', 20_000);
   const concurrency = envInt('BENCH_COLLECTOR_CONCURRENCY', 2);
-  console.log(`\n## 4. Collector allowlist stage overhead (OTLP/HTTP protobuf on loopback, ${seconds} s or ${maxRequests.toLocaleString('en-US')} requests per run, ${concurrency} in flight, ${rounds} alternating rounds, fresh collector per run)`);
+  console.log(`\n## 4. Collector workspace policy overhead (OTLP/HTTP protobuf on loopback, ${seconds} s or ${maxRequests.toLocaleString('en-US')} requests per run, ${concurrency} in flight, ${rounds} alternating rounds, fresh collector per run)`);
   const runs: Run[] = [];
   const ratioRuns = new Map<string, number[]>();
   for (let round = 0; round < rounds; round++) {
@@ -115,7 +117,7 @@ export async function collector(): Promise<{ cpuRatio: number; ratios: Record<st
   );
   const ratios: Record<string, number> = {};
   printTable(
-    'Collector: CPU per datapoint, allowlist / pass-through, same round (target <= 1.2×)',
+    'Collector: CPU per datapoint, allowlist (workspacepolicy) / pass-through, same round (target <= 1.1×)',
     ['payload', 'median', 'min', 'max'],
     [...ratioRuns].map(([payloadName, values]) => {
       ratios[payloadName] = median(values);

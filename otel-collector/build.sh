@@ -6,7 +6,8 @@
 #         OTELCOL_FORCE_REBUILD=1 bash otel-collector/build.sh
 #
 # The build is cached OUTSIDE the repository, keyed by sha256(manifest.yaml +
-# builder version + go version + GOOS/GOARCH):
+# the sources of the local modules under processor/ (go.mod, go.sum, non-test
+# .go files, metadata.yaml) + builder version + go version + GOOS/GOARCH):
 #   ${OTELCOL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-workspace-metrics/otelcol}/<hash>/otelcol-workspace
 # The builder itself is installed with `go install` into <cache>/bin.
 #
@@ -46,7 +47,13 @@ goos="$("$go_bin" env GOOS)"; goarch="$("$go_bin" env GOARCH)"
 cache_root="${OTELCOL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-workspace-metrics/otelcol}"
 mkdir -p "$cache_root"
 cache_root="$(cd -- "$cache_root" && pwd -P)"
-hash="$( { cat "$manifest"; printf '\nbuilder=%s\ngo=%s\nplatform=%s/%s\n' "$OCB_VERSION" "$go_version" "$goos" "$goarch"; } | sha256sum | cut -c1-16)"
+# Local modules (manifest `path: ./...`): their sources are part of the key, so
+# an edited processor is rebuilt instead of served stale from the cache.
+local_sources() {
+  (cd "$script_dir" && find processor -type f \( -name go.mod -o -name go.sum -o -name metadata.yaml -o \( -name '*.go' ! -name '*_test.go' \) \) \
+    -not -path '*/testdata/*' | LC_ALL=C sort | xargs -r sha256sum)
+}
+hash="$( { cat "$manifest"; local_sources; printf '\nbuilder=%s\ngo=%s\nplatform=%s/%s\n' "$OCB_VERSION" "$go_version" "$goos" "$goarch"; } | sha256sum | cut -c1-16)"
 out_dir="${cache_root}/${hash}"
 binary="${out_dir}/${name}"
 
@@ -98,7 +105,10 @@ trap 'exit 143' TERM
 
 # Inject dist.output_path (the committed manifest has none, so a hand-run
 # builder never writes into the repository).
-awk -v out="$tmp_dir" '{print} /^dist:[[:space:]]*$/{print "  output_path: " out}' \
+# and make local module paths (path: ./...) absolute: the manifest copy lives in tmp_dir.
+awk -v out="$tmp_dir" -v dir="$script_dir" '
+  /^[[:space:]]*path:[[:space:]]*\.\// { sub(/path:[[:space:]]*\.\//, "path: " dir "/") }
+  {print} /^dist:[[:space:]]*$/{print "  output_path: " out}' \
   "$manifest" >"${tmp_dir}/manifest.build.yaml"
 
 log "building ${name} (builder ${OCB_VERSION}, ${go_version}, ${goos}/${goarch}) in ${tmp_dir}"

@@ -22,6 +22,9 @@ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || 
 pg_bindir >/dev/null || missing+=(postgresql)
 # The security tests generate a throwaway CA and server certificate with openssl.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The security tests start a collector on its default ports in a network namespace of its own (unshare, ip).
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 # The queue health tests run BullMQ against a private redis-server.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 

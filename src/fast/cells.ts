@@ -11,7 +11,7 @@
  * cycle it was last touched in, so the check is one integer comparison.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
+import { hrTime } from '@opentelemetry/core';
 
 /** The attribute set of the SDK's cardinality-limit overflow series. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true }) as Attributes;
@@ -95,7 +95,8 @@ export class StreamState<C extends Cell> {
 
   /** A new cell, touched in this cycle (the caller checked `hasRoom`). */
   newCell(attributes: Attributes): C {
-    const cell = this.create(attributes, millisToHrTime(Date.now()), this.cycle);
+    // The SDK's clock (performance.timeOrigin + now()), so start times agree with the views path's.
+    const cell = this.create(attributes, hrTime(), this.cycle);
     this.cells.push(cell);
     this.touched++;
     return cell;

@@ -27,7 +27,7 @@ import {
   type ScopeMetrics,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
-import { millisToHrTime } from '@opentelemetry/core';
+import { hrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { prometheusName, streamName, type MetricDeclaration } from '../model/types';
 import { rulesFor, viewsFor } from '../policy/views';
@@ -177,7 +177,7 @@ export class FastPath {
   private collect(reader: number): CollectionResult {
     const metrics: MetricData[] = [];
     if (this.active) {
-      const endTime = millisToHrTime(Date.now());
+      const endTime = hrTime(); // the SDK's clock, as for its own collections
       for (const instrument of this.instruments.values()) instrument.collect(reader, this.readers, endTime, metrics);
     }
     return {

@@ -1,5 +1,5 @@
 /**
- * The collector's workspace allowlist stage (`transform/workspace_allowlist` in
+ * The collector's workspace policy (the `workspacepolicy` processor in
  * otel-collector/config.yaml), end to end against the real otelcol-workspace
  * binary: hand-built OTLP/JSON is POSTed to the HTTP receiver and the
  * Prometheus exporter's /metrics is scraped and parsed. Every case states the
@@ -10,8 +10,9 @@
  * rules: hierarchical ids, team folds, sampling, non-ASCII, non-string ids.)
  *
  * Mutation checks: OTELCOL_ALLOWLIST_TEST_CONFIG=/path/to/edited-config.yaml
- * runs the same cases against another base config (e.g. one without the
- * aggregate_on_attributes statement), to see which cases catch the change.
+ * runs the same cases against another base config, to see which cases catch
+ * the change. (config.contrib.yaml, the OTTL recipe, has its own test:
+ * test/integration/allowlist-collector-recipe.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -184,7 +185,7 @@ describe('collector configs validate', () => {
     const merged = JSON.parse(r.stdout) as { service: { pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } } } };
     expect(merged.service.pipelines.metrics).toMatchObject({
       receivers: ['otlp'],
-      processors: ['memory_limiter', 'transform/workspace_allowlist', 'batch'],
+      processors: ['memory_limiter', 'workspacepolicy', 'batch'],
       exporters: ['prometheus', 'prometheus_remote_write'],
     });
   });
@@ -392,7 +393,7 @@ describe('allowlist ws-1,ws-2', () => {
     expect(byWorkspace(s, D)).toEqual(['__other__=15', 'ws-1=2']);
   });
 
-  it('folds a summary with the workspace label but does not merge it (documented limit): one __other__ series holding one of the inputs, ws-1 kept', async () => {
+  it('merges a summary: count and sum add, quantiles are dropped from the merged series (documented choice), ws-1 kept whole', async () => {
     const S = 'rpc_latency_by_workspace_seconds';
     const summary = {
       name: 'rpc.latency.by_workspace',
@@ -411,14 +412,13 @@ describe('allowlist ws-1,ws-2', () => {
     await post(collector, [request('inst-sum', [summary])]);
     const s = await scrapeUntil(collector, (f) => pick(f, `${S}_count`).length >= 2);
     expect(values(s, `${S}_count`, { workspace_id: 'ws-1' })).toEqual([2]);
-    const other = values(s, `${S}_count`, { workspace_id: '__other__' });
-    console.log(`summary folded, not merged -> __other__ count = ${JSON.stringify(other)} (a merge would give 7)`);
-    expect(other).toHaveLength(1);
-    expect([3, 4]).toContain(other[0]);
-    expect(pick(s, `${S}_count`).map((x) => x.labels.workspace_id).sort()).toEqual(['__other__', 'ws-1']);
+    expect(values(s, `${S}_count`, { workspace_id: '__other__' })).toEqual([7]);
+    expect(values(s, `${S}_sum`, { workspace_id: '__other__' })).toEqual([6]);
+    expect(values(s, S, { workspace_id: 'ws-1', quantile: '0.5' })).toEqual([0.75]);
+    expect(values(s, S, { workspace_id: '__other__' })).toEqual([]);
   });
 
-  it('documented limit: datapoints with different timestamps in one request are not merged (the newest wins: 7, never 12)', async () => {
+  it('merges datapoints with different timestamps in one request (5 + 7 = 12, not last-write-wins)', async () => {
     const t4 = t3 + 1_000;
     await post(collector, [request('inst-ts', [counter('action.executions.by_workspace', '{execution}', t0, t4, [[{ workspace_id: 'acme' }, 5]])])]);
     let s = await scrapeUntil(collector, (f) => values(f, CNT, { instance: 'inst-ts' })[0] === 5);
@@ -429,17 +429,18 @@ describe('allowlist ws-1,ws-2', () => {
     ]);
     mixed.sum.dataPoints[1]!.timeUnixNano = NS(t4 + 2_000);
     await post(collector, [request('inst-ts', [mixed])]);
-    s = await scrapeUntil(collector, (f) => values(f, CNT, { instance: 'inst-ts' })[0] === 7, 3_000);
-    const seen = values(s, CNT, { instance: 'inst-ts', workspace_id: '__other__' });
-    console.log(`timestamps differ within one request -> __other__ = ${JSON.stringify(seen)} (a merge would give 12)`);
-    expect(seen).toEqual([7]);
+    s = await scrapeUntil(collector, (f) => values(f, CNT, { instance: 'inst-ts' })[0] === 12, 5_000);
+    expect(values(s, CNT, { instance: 'inst-ts', workspace_id: '__other__' })).toEqual([12]);
   });
 
-  it('counted every accepted point in its own telemetry (receiver, allowlist processor, prometheus exporter)', async () => {
+  it('counted every accepted point in its own telemetry (receiver, workspacepolicy processor, prometheus exporter)', async () => {
     const telemetry = parseExposition(await httpText(collector.telemetryUrl));
     const total = (name: string, match: Record<string, string>) => values(telemetry, name, match).reduce((a, b) => a + b, 0);
     expect(total('otelcol_receiver_accepted_metric_points', { receiver: 'otlp', transport: 'http' })).toBeGreaterThan(0);
-    expect(total('otelcol_processor_incoming_items', { processor: 'transform/workspace_allowlist' })).toBeGreaterThan(0);
+    expect(total('otelcol_processor_incoming_items', { processor: 'workspacepolicy' })).toBeGreaterThan(0);
+    expect(total('otelcol_workspacepolicy_datapoints_folded', {})).toBeGreaterThan(0);
+    expect(total('otelcol_workspacepolicy_datapoints_merged', {})).toBeGreaterThan(0);
+    expect(total('otelcol_workspacepolicy_allowlist_size', {})).toBe(2);
     expect(total('otelcol_exporter_sent_metric_points', { exporter: 'prometheus' })).toBeGreaterThan(0);
     expect(total('otelcol_receiver_refused_metric_points', { receiver: 'otlp' })).toBe(0);
   });
@@ -513,18 +514,18 @@ const RULES_POINTS: [AttrValue, number][] = [
 
 describe.each([
   [
-    'no sampling (METRICS_WORKSPACE_SAMPLE_THRESHOLD unset)',
+    'no sampling (METRICS_WORKSPACE_SAMPLE_RATE unset)',
     0,
     undefined,
     ['42=18', '__other__=129', 'eng/api=3', 'k8s=11', 'ops/__other__=18', 'ws-1/__other__=8'],
   ],
   [
-    'rate 0.2 (METRICS_WORKSPACE_SAMPLE_THRESHOLD=33333334)',
+    'rate 0.2 (METRICS_WORKSPACE_SAMPLE_RATE=0.2)',
     0.2,
-    '33333334',
+    '0.2',
     ['42=18', '__other__=102', 'eng/api=3', 'k8s=11', 'ops/__other__=12', 'ops/s-2=6', 's-0=13', 'team-x/s-0=14', 'ws-1/__other__=8'],
   ],
-] as const)('SDK rules, allowlist ws-1,k8s,42,eng/api,ops/*, %s', (_label, rate, threshold, expected) => {
+] as const)('SDK rules, allowlist ws-1,k8s,42,eng/api,ops/*, %s', (_label, rate, sampleRate, expected) => {
   it(`gives ${expected.join(', ')}`, async () => {
     // the stated expectation is what the SDK policy gives for the same points
     expect(sampleThresholdHex(0.2)).toBe('33333334');
@@ -539,7 +540,7 @@ describe.each([
     const collector = await startCollector({
       allowlist: RULES_ALLOWLIST,
       configs: [BASE_CONFIG],
-      env: threshold === undefined ? {} : { METRICS_WORKSPACE_SAMPLE_THRESHOLD: threshold },
+      env: sampleRate === undefined ? {} : { METRICS_WORKSPACE_SAMPLE_RATE: sampleRate },
     });
     try {
       const t = Date.now();

@@ -1,6 +1,6 @@
 /**
- * The SDK's workspace policy in the collector: the SHIPPED
- * `transform/workspace_allowlist` stage of otel-collector/config.yaml, run by
+ * The SDK's workspace policy as an OTTL recipe for stock otelcol-contrib: the SHIPPED
+ * `transform/workspace_allowlist` stage of otel-collector/config.contrib.yaml, run by
  * the real custom collector, exports exactly what WorkspacePolicy.resolve
  * exports, for every id: allowlist, deterministic sampling (10,000 ids at four
  * rates), hierarchical ids and team folds, invalid, non-ASCII (the Kelvin
@@ -10,7 +10,7 @@
  * unchanged.
  *
  * There is no copy of the statements here (nor in docs/POLICY.md): the
- * collector loads config.yaml itself, plus a small overlay that only routes
+ * collector loads config.contrib.yaml itself, plus a small overlay that only routes
  * the pipeline through that stage into the debug exporter and makes OTTL
  * errors fail the request (error_mode: propagate). A test below checks, with
  * the collector's own print-config, that the overlay leaves the stage's
@@ -29,7 +29,7 @@ import { collectorBinary } from '../helpers/binaries';
 import { startCollector } from '../helpers/collector';
 
 const CONFIG_DIR = join(__dirname, '..', '..', 'otel-collector');
-const SHIPPED = process.env.OTELCOL_ALLOWLIST_TEST_CONFIG ? resolve(process.env.OTELCOL_ALLOWLIST_TEST_CONFIG) : join(CONFIG_DIR, 'config.yaml');
+const SHIPPED = process.env.OTELCOL_ALLOWLIST_TEST_CONFIG ? resolve(process.env.OTELCOL_ALLOWLIST_TEST_CONFIG) : join(CONFIG_DIR, 'config.contrib.yaml');
 const STAGE = 'transform/workspace_allowlist';
 
 const dir = mkdtempSync(join(tmpdir(), 'owm-recipe-'));
@@ -149,7 +149,7 @@ function printConfig(files: string[], env: Record<string, string>): PrintedConfi
 }
 
 describe('the shipped collector stage reproduces the SDK policy exactly', () => {
-  it('runs the statements exactly as shipped in config.yaml (the overlay only changes error_mode and the pipeline)', () => {
+  it('runs the statements exactly as shipped in config.contrib.yaml (the overlay only changes error_mode and the pipeline)', () => {
     const env = { METRICS_WORKSPACE_ALLOWLIST: 'acme,ops/*', METRICS_WORKSPACE_SAMPLE_THRESHOLD: '1999999a' };
     const shipped = printConfig([SHIPPED], env).processors[STAGE]!;
     const tested = printConfig([SHIPPED, OVERLAY], env).processors[STAGE]!;
@@ -157,7 +157,7 @@ describe('the shipped collector stage reproduces the SDK policy exactly', () => 
     expect(tested.error_mode).toBe('propagate');
     // the statements read both variables (so the runs below exercise the shipped env wiring)
     const text = JSON.stringify(shipped.metric_statements);
-    expect(text).toContain('ToLowerCase(\\"acme,ops/*\\")');
+    expect(text).toContain('set(datapoint.cache[\\"allowlist\\"], \\"acme,ops/*\\")');
     expect(text).toContain('< \\"1999999a\\"');
     expect(text).toContain('aggregate_on_attributes');
   });
@@ -208,9 +208,26 @@ describe('the shipped collector stage reproduces the SDK policy exactly', () => 
     expect(expected.filter((value, i) => typeof raw[i] === 'string' && /[^\x00-\x7f]/.test(raw[i] as string)).every((value) => value === OVERFLOW_VALUE)).toBe(true);
   });
 
-  it('docs/POLICY.md points at config.yaml and holds no copy of the statements (nothing to drift)', () => {
+  // Fails closed (a malformed list folds everything) and splits as the SDK does (',' and newline, spaces around entries).
+  it.each([
+    ['acme\nops/*', false],
+    [' acme , ops/* ', false],
+    ['acme,,ops/*,', false],
+    ['acme,bad id', true],
+    ['acme,caf\u00e9', true],
+    ['acme,\u212Acme', true],
+    ['acme # a comment', true],
+  ] as const)('allowlist %j (folds everything: %s)', async (list, foldsAll) => {
+    const raw: Raw[] = ['acme', 'ACME ', 'kcme', 'ops/x', 'ops/__other__', 'other', 'bad id'];
+    const entries = list.split(/[,\n]/);
+    const expected = foldsAll ? raw.map(() => OVERFLOW_VALUE) : raw.map((value) => new WorkspacePolicy({ labelName: 'workspace_id', allowlist: entries }).resolve(value));
+    if (!foldsAll) expect(expected).toContain('acme');
+    expect(await runThroughCollector(raw, [list], undefined)).toEqual(expected);
+  });
+
+  it('docs/POLICY.md points at config.contrib.yaml and holds no copy of the statements (nothing to drift)', () => {
     const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'POLICY.md'), 'utf8');
-    expect(doc).toContain('otel-collector/config.yaml');
+    expect(doc).toContain('otel-collector/config.contrib.yaml');
     expect(doc).not.toMatch(/datapoint\.attributes\["workspace_id"\]/);
     expect(doc).not.toMatch(/Murmur3Hash\(datapoint/);
   });

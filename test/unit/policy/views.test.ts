@@ -109,8 +109,11 @@ describe('SDK views from the catalogue', () => {
     }
     const exported = await collect();
     const baseline = exported.get(streamName(actionExecutions, 'baseline'))!;
-    // BoundedLabel keeps the first 500 action values, the rest fold: totals intact, series bounded.
-    expect(baseline.dataPoints.length).toBeLessThanOrEqual(501);
+    // The action label keeps its first 500 values, the rest fold into one __other__ series: totals intact, series bounded.
+    expect(baseline.dataPoints.length).toBe(501);
+    expect(labelValues(baseline, 'action')).toEqual(new Set([...Array.from({ length: 500 }, (_, i) => `action-${i}`), '__other__']));
+    const other = baseline.dataPoints.find((point) => point.attributes.action === '__other__');
+    expect(other?.value).toBe(1_000);
     expect(total(baseline)).toBe(1_500);
   });
 });
