@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness, queues, runtime, service. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, queues, runtime, service, scrape. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -11,8 +11,9 @@ import { freshness } from './freshness';
 import { queues } from './queues';
 import { runtime } from './runtime';
 import { service } from './service';
+import { scrape } from './scrape';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime', 'service'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime', 'service', 'scrape'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -75,6 +76,17 @@ async function main(): Promise<void> {
       }
       case 'queues': {
         for (const row of await queues()) summary.push([`6 one queue health collection, ${row.source}, ${row.jobs} jobs`, 'measured', `${row.medianMs.toFixed(1)} ms median; ${row.backend}`]);
+        break;
+      }
+      case 'scrape': {
+        const { rows } = await scrape();
+        for (const r of rows) {
+          summary.push([
+            `6 scrape, ${r.series} series, ${r.scrapers} scraper(s): app's worst event-loop block (CPU / wall) and its own endpoint's worst latency`,
+            'reported (attack bound: app ≤ 100 ms)',
+            `${r.worstCpuBlock.toFixed(1)} / ${r.worstBlock.toFixed(1)} ms, ${r.appMax.toFixed(1)} ms (scrape p50 ${r.scrapeP50.toFixed(1)} ms)`,
+          ]);
+        }
         break;
       }
     }

@@ -193,10 +193,24 @@ export function auditExposition(text: string, source: string, top = 5): AuditRep
   };
 }
 
+/**
+ * Text from the exposition (or the server) made safe for a terminal: C0 and C1
+ * control characters (escape sequences), line and paragraph separators and
+ * bidirectional overrides become \\u escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** JSON whose strings carry no raw C1 controls, separators or bidi overrides (JSON.stringify escapes only C0). */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A label value as shown in the terminal: printable ASCII as is (shortened), anything else escaped. */
 export function displayValue(value: string, max = 40): string {
   const short = value.length > max ? value.slice(0, max - 1) + '…' : value;
-  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) ? short : JSON.stringify(short);
+  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) ? short : printable(JSON.stringify(short));
 }
 
 function pad(text: string, width: number, right = false): string {
@@ -213,7 +227,7 @@ export function formatReport(report: AuditReport, onlyFlagged = false): string {
   const families = onlyFlagged ? report.families.filter((family) => family.unbounded) : report.families;
   const { totals } = report;
   out.push(
-    `${report.source}: ${totals.families} families, ${totals.series} series; ` +
+    `${printable(report.source)}: ${totals.families} families, ${totals.series} series; ` +
       `${totals.flaggedLabels} label(s) in ${totals.flaggedFamilies} families look unbounded` +
       (totals.skippedLines > 0 ? `; ${totals.skippedLines} malformed line(s) skipped` : ''),
     '',
@@ -223,13 +237,13 @@ export function formatReport(report: AuditReport, onlyFlagged = false): string {
     return out.join('\n') + '\n';
   }
 
-  const nameWidth = Math.min(60, Math.max(6, ...families.map((family) => family.name.length)));
+  const nameWidth = Math.min(60, Math.max(6, ...families.map((family) => printable(family.name).length)));
   const header = `${pad('FAMILY', nameWidth)}  ${pad('TYPE', 9)}  ${pad('SERIES', 7, true)}  ${pad('SETS', 6, true)}  LABELS (distinct values; ! = looks unbounded)`;
   out.push(header, '-'.repeat(Math.min(120, header.length + 10)));
   for (const family of families) {
-    const labels = family.labels.map((label) => `${label.unbounded ? '!' : ''}${label.name}(${label.distinct})`).join(' ') || '—';
+    const labels = family.labels.map((label) => `${label.unbounded ? '!' : ''}${printable(label.name)}(${label.distinct})`).join(' ') || '—';
     out.push(
-      `${pad(clip(family.name, nameWidth), nameWidth)}  ${pad(family.type, 9)}  ${pad(String(family.series), 7, true)}  ${pad(String(family.labelSets), 6, true)}  ${labels}`,
+      `${pad(clip(printable(family.name), nameWidth), nameWidth)}  ${pad(printable(family.type), 9)}  ${pad(String(family.series), 7, true)}  ${pad(String(family.labelSets), 6, true)}  ${labels}`,
     );
   }
 
@@ -237,7 +251,7 @@ export function formatReport(report: AuditReport, onlyFlagged = false): string {
   if (flagged.length > 0) {
     out.push('', 'LABELS THAT LOOK UNBOUNDED');
     for (const { family, label } of flagged) {
-      out.push(`  ${family.name} {${label.name}}: ${label.reasons.join('; ')}`);
+      out.push(`  ${printable(family.name)} {${printable(label.name)}}: ${label.reasons.join('; ')}`);
       out.push(`      e.g. ${label.top.slice(0, 3).map((entry) => displayValue(entry.value)).join(', ')}`);
     }
   }
@@ -245,29 +259,74 @@ export function formatReport(report: AuditReport, onlyFlagged = false): string {
   out.push('', 'TOP LABEL VALUES BY SERIES');
   for (const family of families) {
     if (family.labels.length === 0) continue;
-    out.push(`  ${family.name}`);
-    const keyWidth = Math.min(40, Math.max(...family.labels.map((label) => label.name.length)));
+    out.push(`  ${printable(family.name)}`);
+    const keyWidth = Math.min(40, Math.max(...family.labels.map((label) => printable(label.name).length)));
     for (const label of family.labels) {
       const values = label.top.map((entry) => `${displayValue(entry.value)} (${entry.series})`).join(', ');
       const more = label.distinct > label.top.length ? `, … ${label.distinct - label.top.length} more` : '';
-      out.push(`    ${label.unbounded ? '!' : ' '} ${pad(clip(label.name, keyWidth), keyWidth)}  ${values}${more}`);
+      out.push(`    ${label.unbounded ? '!' : ' '} ${pad(clip(printable(label.name), keyWidth), keyWidth)}  ${values}${more}`);
     }
   }
   return out.join('\n') + '\n';
 }
 
-async function readSource(source: string, timeoutMillis: number, io: CliIo): Promise<string> {
-  if (source === '-') return io.stdin();
-  if (/^https?:\/\//i.test(source)) {
-    const response = await fetch(source, {
+/** A response larger than this is refused (an exposition of a million series is about 100 MB). */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+
+/**
+ * GET `url` following redirects within its origin only (at most 5), reading
+ * the body up to `maxBytes`: a larger or endless answer is cut off and refused.
+ */
+export async function fetchExposition(url: string, timeoutMillis: number, maxBytes = MAX_RESPONSE_BYTES): Promise<string> {
+  const signal = AbortSignal.timeout(timeoutMillis);
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const response = await fetch(current, {
       // The classic text format: what parse.ts reads (no protobuf, no OpenMetrics).
       headers: { accept: 'text/plain;version=0.0.4;q=1.0, */*;q=0.1' },
-      signal: AbortSignal.timeout(timeoutMillis),
-      redirect: 'follow',
+      signal,
+      redirect: 'manual',
     });
-    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-    return response.text();
+    if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
+      await response.body?.cancel();
+      const next = new URL(response.headers.get('location')!, current);
+      if (next.origin !== current.origin) throw new Error(`HTTP ${response.status}: refused a redirect to another origin (${printable(next.origin)})`);
+      if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+      current = next;
+      continue;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    }
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > maxBytes) {
+      await response.body?.cancel();
+      throw new Error(`the response is ${declared} bytes, more than the ${maxBytes} allowed`);
+    }
+    const decoder = new TextDecoder();
+    let text = '';
+    let bytes = 0;
+    if (response.body === null) return text;
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) {
+        await reader.cancel();
+        throw new Error(`the response is larger than the ${maxBytes} bytes allowed; stopped reading`);
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+    return text + decoder.decode();
   }
+}
+
+async function readSource(source: string, timeoutMillis: number, io: CliIo): Promise<string> {
+  if (source === '-') return io.stdin();
+  if (/^https?:\/\//i.test(source)) return fetchExposition(source, timeoutMillis);
   return readFile(source, 'utf8');
 }
 
@@ -306,13 +365,13 @@ export async function runAudit(argv: string[], io: CliIo): Promise<number> {
   try {
     text = await readSource(source, timeout * 1000, io);
   } catch (error) {
-    io.stderr(`audit: cannot read ${source}: ${(error as Error).message}\n`);
+    io.stderr(`audit: cannot read ${printable(source)}: ${printable((error as Error).message)}\n`);
     return EXIT.failed;
   }
   const report = auditExposition(text, source, top);
   if (values.json) {
     const shown = values.flagged ? { ...report, families: report.families.filter((family) => family.unbounded) } : report;
-    io.stdout(JSON.stringify(shown, null, 2) + '\n');
+    io.stdout(printableJson(shown) + '\n');
   } else {
     io.stdout(formatReport(report, values.flagged));
   }

@@ -14,7 +14,7 @@ export type RecordingPath = 'fast' | 'views';
 export interface KitConfig {
   enabled: boolean;
   exporters: ExporterKind[];
-  prometheus: { host: string; port: number };
+  prometheus: PrometheusEndpointConfig;
   otlp: { protocol: OtlpProtocol };
   exportIntervalMillis: number;
   exportTimeoutMillis: number;
@@ -39,6 +39,23 @@ export interface KitConfig {
   resourceDetectors: ResourceDetectorName[];
 }
 
+export interface PrometheusEndpointConfig {
+  host: string;
+  port: number;
+  /** A finished scrape body is served again for this long (0: only concurrent scrapes share a collection). */
+  scrapeCacheMillis: number;
+  /** Serve HTTPS with this certificate and key (re-read when they change); `off` when only one of the two is set. */
+  tls: { certFile: string; keyFile: string; reloadMillis: number } | 'off' | undefined;
+  /** Scrapes must carry this bearer token or these basic-auth credentials (values, or files holding them). */
+  auth: {
+    bearerToken?: string;
+    bearerTokenFile?: string;
+    basicUsername?: string;
+    basicPassword?: string;
+    basicPasswordFile?: string;
+  };
+}
+
 /** The values OTEL_LOG_LEVEL takes (the specification's, case-insensitive). */
 export const OTEL_LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 export type OtelLogLevel = (typeof OTEL_LOG_LEVELS)[number];
@@ -56,7 +73,7 @@ export type Env = Record<string, string | undefined>;
 export const DEFAULT_CONFIG: KitConfig = {
   enabled: true,
   exporters: ['prometheus'],
-  prometheus: { host: '127.0.0.1', port: 9464 },
+  prometheus: { host: '127.0.0.1', port: 9464, scrapeCacheMillis: 0, tls: undefined, auth: {} },
   otlp: { protocol: 'http/protobuf' },
   exportIntervalMillis: 60_000,
   exportTimeoutMillis: 30_000,
@@ -85,6 +102,15 @@ export const CONFIG_VARIABLES = [
   'METRICS_PORT',
   'OTEL_EXPORTER_PROMETHEUS_HOST',
   'OTEL_EXPORTER_PROMETHEUS_PORT',
+  'METRICS_SCRAPE_CACHE_MS',
+  'METRICS_TLS_CERT_FILE',
+  'METRICS_TLS_KEY_FILE',
+  'METRICS_TLS_RELOAD_INTERVAL',
+  'METRICS_BEARER_TOKEN',
+  'METRICS_BEARER_TOKEN_FILE',
+  'METRICS_BASIC_AUTH_USERNAME',
+  'METRICS_BASIC_AUTH_PASSWORD',
+  'METRICS_BASIC_AUTH_PASSWORD_FILE',
   'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
   'OTEL_METRIC_EXPORT_INTERVAL',
@@ -176,7 +202,7 @@ export function parseAllowlist(value: string, source: string, problems: string[]
     const canonical = canonicalAllowlistEntry(trimmed);
     if (canonical === undefined) {
       problems.push(
-        `${source}: entry #${index + 1} ${quote(trimmed)} is not a canonical workspace id ` +
+        `${source}: entry #${index + 1} is not a canonical workspace id ` +
           `(${ALLOWLIST_ENTRY_SHAPE}); skipping that entry`,
       );
     } else {
@@ -207,6 +233,9 @@ export function readConfig(env: Env = process.env): ConfigResult {
   }
   const portVar = r.raw('METRICS_PORT') !== undefined ? 'METRICS_PORT' : 'OTEL_EXPORTER_PROMETHEUS_PORT';
   const port = r.integer(portVar, d.prometheus.port, 1, 65_535);
+
+  const endpoint = readEndpointSecurity(r);
+  const scrapeCacheMillis = r.integer('METRICS_SCRAPE_CACHE_MS', d.prometheus.scrapeCacheMillis, 0, 60_000);
 
   const protocols = ['http/protobuf', 'http/json', 'grpc'] as const;
   const protocolVar =
@@ -244,7 +273,7 @@ export function readConfig(env: Env = process.env): ConfigResult {
     config: {
       enabled,
       exporters,
-      prometheus: { host, port },
+      prometheus: { host, port, scrapeCacheMillis, ...endpoint },
       otlp: { protocol },
       exportIntervalMillis,
       exportTimeoutMillis,
@@ -310,4 +339,46 @@ function readExporters(r: Reader): ExporterKind[] {
   }
   if (unknown.length > 0) r.problem('OTEL_METRICS_EXPORTER', unknown.join(','), expected, out.join(','));
   return out;
+}
+
+/** Credentials are checked for shape only and never quoted in a problem line. */
+const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+
+function readEndpointSecurity(r: Reader): Pick<PrometheusEndpointConfig, 'tls' | 'auth'> {
+  const certFile = r.raw('METRICS_TLS_CERT_FILE');
+  const keyFile = r.raw('METRICS_TLS_KEY_FILE');
+  const reloadMillis = r.integer('METRICS_TLS_RELOAD_INTERVAL', 60, 1, 86_400) * 1000;
+  let tls: PrometheusEndpointConfig['tls'];
+  if (certFile !== undefined && keyFile !== undefined) tls = { certFile, keyFile, reloadMillis };
+  else if (certFile !== undefined || keyFile !== undefined) {
+    const missing = certFile === undefined ? 'METRICS_TLS_CERT_FILE' : 'METRICS_TLS_KEY_FILE';
+    r.problems.push(`${missing} is not set while ${missing === 'METRICS_TLS_CERT_FILE' ? 'METRICS_TLS_KEY_FILE' : 'METRICS_TLS_CERT_FILE'} is (TLS needs both); using no embedded endpoint rather than serving in the clear`);
+    tls = 'off';
+  }
+  const auth: PrometheusEndpointConfig['auth'] = {};
+  const secret = (name: string): string | undefined => {
+    const value = r.raw(name);
+    if (value === undefined || TOKEN_PATTERN.test(value)) return value;
+    r.problems.push(`${name} is invalid (expected visible ASCII characters, no spaces; the value is not shown); using a credential nobody has, so scrapes are refused`);
+    return '\u0000';
+  };
+  auth.bearerToken = secret('METRICS_BEARER_TOKEN');
+  auth.bearerTokenFile = r.raw('METRICS_BEARER_TOKEN_FILE');
+  const username = r.raw('METRICS_BASIC_AUTH_USERNAME');
+  auth.basicPassword = secret('METRICS_BASIC_AUTH_PASSWORD');
+  auth.basicPasswordFile = r.raw('METRICS_BASIC_AUTH_PASSWORD_FILE');
+  if (username !== undefined && (username.includes(':') || !TOKEN_PATTERN.test(username))) {
+    r.problem('METRICS_BASIC_AUTH_USERNAME', username, 'expected visible ASCII characters without a colon', 'a username nobody has, so scrapes are refused');
+    auth.basicUsername = '\u0000';
+  } else auth.basicUsername = username;
+  const hasPassword = auth.basicPassword !== undefined || auth.basicPasswordFile !== undefined;
+  if (auth.basicUsername !== undefined && !hasPassword) {
+    r.problems.push('METRICS_BASIC_AUTH_USERNAME is set without METRICS_BASIC_AUTH_PASSWORD or METRICS_BASIC_AUTH_PASSWORD_FILE; using a password nobody has, so scrapes are refused');
+    auth.basicPassword = '\u0000';
+  } else if (auth.basicUsername === undefined && hasPassword) {
+    const which = auth.basicPassword !== undefined ? 'METRICS_BASIC_AUTH_PASSWORD' : 'METRICS_BASIC_AUTH_PASSWORD_FILE';
+    r.problems.push(`${which} is set without METRICS_BASIC_AUTH_USERNAME; using a username nobody has, so scrapes are refused`);
+    auth.basicUsername = '\u0000';
+  }
+  return { tls, auth };
 }

@@ -9,6 +9,7 @@ export {
   type OtlpProtocol,
   type WorkspacePolicyMode,
   type RecordingPath,
+  type PrometheusEndpointConfig,
   type ResourceDetectorName,
   RESOURCE_DETECTORS,
 } from '../config/env';

@@ -29,8 +29,11 @@ export {
   fileAllowlistSource,
   staticAllowlistSource,
   splitAllowlistText,
+  AllowlistSourceError,
   type AllowlistSource,
   type DynamicAllowlistOptions,
   type FileSourceOptions,
+  type LoadContext,
+  type LoadedEntries,
 } from '../policy/allowlist-sources';
 export { normalizeMethod, routeTemplate } from '../http/route';

@@ -67,3 +67,37 @@ export function openOwnedPgPool(options: OwnedPgPoolOptions): OwnedPgPool {
   pool.on('error', (error) => options.onIdleError(error));
   return pool;
 }
+
+/**
+ * `pool.connect()`, bounded by `timeoutMillis` (and `signal`): a connection
+ * that arrives after the caller gave up goes straight back to the pool.
+ */
+export function acquireClient(pool: PgPoolLike, timeoutMillis: number, signal?: AbortSignal): Promise<PgClientLike> {
+  const connecting = pool.connect();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const giveUp = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(error);
+    };
+    const onAbort = (): void => giveUp(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const timer = setTimeout(() => giveUp(new Error(`no connection within ${timeoutMillis} ms`)), timeoutMillis);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    connecting.then(
+      (client) => {
+        if (settled) client.release();
+        else {
+          settled = true;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(client);
+        }
+      },
+      (error: unknown) => giveUp(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+}

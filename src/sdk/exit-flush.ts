@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import type { Kit } from './start';
 import { logError } from '../log';
+import { otlpHeaderSecrets, safeExportMessage } from './readers';
 
 /** What the parent sends the exit sender on its stdin (v8-serialized). */
 export interface ExitPayload {
@@ -40,9 +41,11 @@ export function flushOnExit(kit: Kit): void {
       env: { ...process.env, METRICS_ENABLED: 'false', OTEL_EXPORTER_OTLP_TIMEOUT: String(timeout) },
     });
     if (result.status !== 0) {
-      logError(`the OTLP flush at process exit did not complete (${result.error?.message ?? result.stderr?.toString().trim().split('\n').pop() ?? `exit ${result.status}`}); values since the last export are lost`);
+      // The child already redacts; redacted again here, as anything else it printed could echo the endpoint.
+      const reason = result.error?.message ?? result.stderr?.toString().trim().split('\n').pop() ?? `exit ${result.status}`;
+      logError(`the OTLP flush at process exit did not complete (${safeExportMessage(reason, otlpHeaderSecrets())}); values since the last export are lost`);
     }
   } catch (error) {
-    logError(`the OTLP flush at process exit failed (${(error as Error).message})`);
+    logError(`the OTLP flush at process exit failed (${safeExportMessage((error as Error)?.message, otlpHeaderSecrets())})`);
   }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { deserialize } from 'node:v8';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { createOtlpExporter } from './readers';
+import { createOtlpExporter, otlpHeaderSecrets, safeExportMessage } from './readers';
 import type { ExitPayload } from './exit-flush';
 
 const payload = deserialize(readFileSync(0)) as ExitPayload;
@@ -17,6 +17,7 @@ const resourceMetrics = {
 } as ResourceMetrics;
 const exporter = createOtlpExporter({ otlp: { protocol: payload.protocol } });
 exporter.export(resourceMetrics, (result) => {
-  if (result.code !== 0) process.stderr.write(`export failed: ${result.error?.message ?? 'unknown error'}\n`);
+  // The endpoint chose (part of) this text: the same redaction as the periodic export's warnings.
+  if (result.code !== 0) process.stderr.write(`export failed: ${safeExportMessage(result.error?.message, otlpHeaderSecrets())}\n`);
   void exporter.shutdown().finally(() => process.exit(result.code === 0 ? 0 : 1));
 });

@@ -1,10 +1,8 @@
 /**
- * Metric readers chosen by OTEL_METRICS_EXPORTER: the embedded Prometheus
- * endpoint (our own unref'd HTTP server, so it never keeps the app alive) and
- * OTLP push (periodic, export failures logged rate-limited, never thrown).
+ * Metric readers chosen by OTEL_METRICS_EXPORTER: OTLP push (periodic, export
+ * failures logged rate-limited, never thrown) here; the embedded Prometheus
+ * endpoint is in embedded-endpoint.ts.
  */
-import { createServer, type Server } from 'node:http';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
   AggregationTemporality,
   InstrumentType,
@@ -13,11 +11,10 @@ import {
   type PushMetricExporter,
   type MetricProducer,
   type ResourceMetrics,
-  type CollectionResult,
 } from '@opentelemetry/sdk-metrics';
 import type { ExportResult } from '@opentelemetry/core';
 import type { KitConfig } from '../config/env';
-import { logError, logInfo, warnRateLimited } from '../log';
+import { logInfo, warnRateLimited } from '../log';
 
 /**
  * Observable gauges export only what their callbacks observed at this
@@ -32,59 +29,6 @@ export function gaugeAwareTemporality(
   fallback: (instrumentType: InstrumentType) => AggregationTemporality,
 ): (instrumentType: InstrumentType) => AggregationTemporality {
   return (instrumentType) => (instrumentType === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : fallback(instrumentType));
-}
-
-/** Wraps a scrape's collection, e.g. to add a cluster's workers (src/sdk/cluster.ts). */
-export type ScrapeCollect = (local: () => Promise<CollectionResult>) => Promise<CollectionResult>;
-
-/** The Prometheus pull reader, with observable gauges that forget unobserved series. */
-class EmbeddedPrometheusReader extends PrometheusExporter {
-  private readonly temporality = gaugeAwareTemporality((type) => super.selectAggregationTemporality(type));
-  constructor(
-    options: ConstructorParameters<typeof PrometheusExporter>[0],
-    private readonly scrapeCollect: ScrapeCollect | undefined,
-  ) {
-    super(options);
-  }
-  override selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
-    return this.temporality(instrumentType);
-  }
-  override collect(options?: Parameters<PrometheusExporter['collect']>[0]): Promise<CollectionResult> {
-    return this.scrapeCollect === undefined ? super.collect(options) : this.scrapeCollect(() => super.collect(options));
-  }
-}
-
-export interface EmbeddedEndpoint {
-  reader: PrometheusExporter;
-  server: Server;
-  /** Resolves with the bound port, or undefined when listening failed (logged). */
-  listening: Promise<number | undefined>;
-}
-
-/** `metricProducers`: extra data sources every scrape includes (the fast recording path's producer); `scrapeCollect`: wraps each scrape's collection. */
-export function createEmbeddedEndpoint(config: KitConfig, metricProducers: MetricProducer[] = [], scrapeCollect?: ScrapeCollect): EmbeddedEndpoint {
-  const reader = new EmbeddedPrometheusReader({ preventServerStart: true, metricProducers }, scrapeCollect);
-  const server = createServer((request, response) => {
-    if (request.url?.split('?')[0] === '/metrics') {
-      reader.getMetricsRequestHandler(request, response);
-    } else {
-      response.statusCode = 404;
-      response.end('not found: metrics are at /metrics\n');
-    }
-  });
-  const { host, port } = config.prometheus;
-  const listening = new Promise<number | undefined>((resolve) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      logError(`METRICS_PORT=${port} METRICS_HOST=${host}: embedded endpoint could not listen (${error.code ?? error.message}); it stays off, recording continues`);
-      resolve(undefined);
-    });
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
-  server.unref();
-  return { reader, server, listening };
 }
 
 /**

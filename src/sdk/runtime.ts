@@ -25,7 +25,8 @@ import { INSTRUMENTATION_HTTP, bypassEmitInstrumentation, emitIsInstrumented, po
 import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
 import { startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
-import { createEmbeddedEndpoint, createOtlpReader, type EmbeddedEndpoint } from './readers';
+import { createOtlpReader } from './readers';
+import { createEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded-endpoint';
 import { ClusterPrimary, ClusterWorkerReader, distinctWorkerResource, isClusterWorker } from './cluster';
 import { createConsoleReader } from './console-reader';
 import {
@@ -179,7 +180,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
               ...options.allowlistSources,
             ],
           });
-    // The file is read synchronously here; other sources load in the background.
+    // Every source loads in the background (the file too: nothing here blocks the host's event loop).
     void this.allowlist?.start();
 
     const resource = distinctWorkerResource(buildResource(process.cwd(), config.resourceDetectors));
@@ -201,7 +202,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
         readers.push(new ClusterWorkerReader(resource, producers()));
       } else {
         const clusterPrimary = (this.clusterPrimary = new ClusterPrimary(resource));
-        this.embedded = createEmbeddedEndpoint(config, producers(), (local) => clusterPrimary.collect(local));
+        this.embedded = createEmbeddedEndpoint(config, { metricProducers: producers(), scrapeCollect: (local) => clusterPrimary.collect(local) });
         // A primary that cannot serve does not acknowledge workers, so they say they are not served.
         void this.embedded.listening.then((port) => port === undefined && clusterPrimary.stop());
         this.http?.ignoreServer(this.embedded.server);
@@ -339,7 +340,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       await this.provider?.shutdown().catch(() => undefined);
       this.stopSelfMetrics?.();
       await this.allowlist?.stop().catch(() => undefined);
-      this.embedded?.server.close();
+      this.embedded?.close();
       this.clusterPrimary?.stop();
       if (this.global) metrics.disable();
       removeRuntime(this);

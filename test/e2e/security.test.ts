@@ -16,14 +16,15 @@
  *   resolved config from `print-config` with no OTELCOL_* variables set).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { makePki, type Pki } from '../helpers/pki';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../src/config/env';
-import { createEmbeddedEndpoint } from '../../src/sdk/readers';
+import { createEmbeddedEndpoint } from '../../src/sdk/embedded-endpoint';
 import { collectorBinary } from '../helpers/binaries';
 import { startCollector, type RunningCollector } from '../helpers/collector';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';
@@ -36,34 +37,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ALLOWLIST = ['ws-0001', 'ws-0002', 'ws-0003'];
 
 // ---- certificates ------------------------------------------------------------
-
-interface Pki {
-  dir: string;
-  ca: string;
-  cert: string;
-  key: string;
-}
-
-function openssl(args: string[], cwd: string): void {
-  try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const e = error as { code?: string; stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed (apt-get install openssl); the TLS tests need it to make a CA and a server certificate');
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? String(error)}`);
-  }
-}
-
-/** A throwaway CA (EC P-256) and a server certificate it signed, for 127.0.0.1 and localhost. */
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'owm-pki-'));
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=otel-workspace-metrics test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'], dir);
-  return { dir, ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
-}
 
 // ---- failing clients: a steady recorder that reports what it did ----------------
 
@@ -410,9 +383,9 @@ describe('bind addresses, live', () => {
     const endpoint = createEmbeddedEndpoint(config);
     try {
       expect(await endpoint.listening).toBe(port);
-      expect(endpoint.server.address()).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port });
+      expect(endpoint.listener.address()).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port });
     } finally {
-      endpoint.server.close();
+      endpoint.close();
     }
 
     const childPort = await freePort();

@@ -1,53 +1,40 @@
-/** Throwaway certificates for TLS tests, made with the real openssl: a CA, server certificates it signs (re-issuable, for rotation), a client certificate. */
+/** A throwaway CA (EC P-256) and server certificates it signs, for 127.0.0.1 and localhost, made with the real openssl. */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-function openssl(args: string[], cwd: string): string {
-  try {
-    return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const e = error as { code?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed (bash scripts/ensure-test-deps.sh installs it)');
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? String(error)}`);
-  }
-}
-
-export interface Issued {
+export interface Pki {
+  dir: string;
+  ca: string;
   cert: string;
   key: string;
-  /** Upper-case hex, as Node's getPeerCertificate().serialNumber prints it. */
-  serial: string;
 }
 
-export class TestPki {
-  readonly dir = mkdtempSync(join(tmpdir(), 'owm-pki-'));
-  readonly ca = join(this.dir, 'ca.crt');
-  private issued = 0;
-
-  constructor() {
-    openssl(['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=otel-workspace-metrics test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], this.dir);
+function openssl(args: string[], cwd: string): void {
+  try {
+    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const e = error as { code?: string; stderr?: Buffer };
+    if (e.code === 'ENOENT') throw new Error('openssl is not installed (apt-get install openssl); the TLS tests need it to make a CA and a server certificate');
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString() ?? String(error)}`);
   }
+}
 
-  /** A server certificate for 127.0.0.1 and localhost. */
-  server(): Issued {
-    return this.issue('serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n', '/CN=localhost');
-  }
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-  /** A client certificate (mutual TLS). */
-  client(): Issued {
-    return this.issue('clientAuth', '', '/CN=prometheus');
-  }
+/** A CA and a first server certificate (`server.crt`/`server.key`). */
+export function makePki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), 'owm-pki-'));
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
+  openssl(['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=otel-workspace-metrics test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  const { cert, key } = issueServerCertificate(dir, 'server');
+  return { dir, ca: join(dir, 'ca.crt'), cert, key };
+}
 
-  private issue(usage: string, san: string, subject: string): Issued {
-    const name = `${usage}-${++this.issued}`;
-    writeFileSync(join(this.dir, `${name}.ext`), `${san}basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=${usage}\n`);
-    openssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], this.dir);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`], this.dir);
-    const serial = openssl(['x509', '-in', `${name}.crt`, '-noout', '-serial'], this.dir).trim().replace(/^serial=/, '').toUpperCase();
-    return { cert: join(this.dir, `${name}.crt`), key: join(this.dir, `${name}.key`), serial };
-  }
+/** Another server certificate and key from the same CA: `<name>.crt`, `<name>.key` in `dir`. */
+export function issueServerCertificate(dir: string, name: string): { cert: string; key: string } {
+  openssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost'], dir);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', 'server.ext'], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }

@@ -35,6 +35,8 @@ export interface PrometheusOptions {
   /** Reuse a TSDB directory (restart tests); a fresh temp dir otherwise. */
   dataDir?: string;
   port?: number;
+  /** More scrape jobs, as YAML list items indented by two spaces (TLS, authorization...). */
+  extraScrapeConfigs?: string;
 }
 
 export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus & { dataDir: string }> {
@@ -55,6 +57,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       '    static_configs:',
       `      - targets: [${options.targets.map((t) => JSON.stringify(t)).join(', ')}]`,
     ]),
+    ...(options.extraScrapeConfigs === undefined ? [] : [options.extraScrapeConfigs]),
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), config + '\n');
   const args = [

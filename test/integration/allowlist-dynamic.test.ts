@@ -69,6 +69,7 @@ describe.each(['fast', 'views'])('changing the allowlist never loses counts (MET
     writeFileSync(file, '# phase 1\nglobex\n');
     const mem = startInMemory(env());
     kit = mem.kit;
+    await kit.allowlist!.start(); // the file is read in the background
     expect(kit.workspacePolicy!.allowlist).toEqual(['acme', 'globex', 'ops/*']);
 
     const tally: Tally = { recordings: 0, byValue: new Map() };
@@ -150,6 +151,7 @@ describe.each(['fast', 'views'])('changing the allowlist never loses counts (MET
     expect(kit).toBeDefined();
     expect(kit!.recordingPath).toBe(path);
     await kit!.embeddedPort;
+    await kit!.allowlist!.start(); // the file is read in the background
     const tally: Tally = { recordings: 0, byValue: new Map() };
     record(kit!, 25, tally);
     writeFileSync(file, 'hooli\ninitech\n');
@@ -185,6 +187,7 @@ describe.each(['fast', 'views'])('changing the allowlist never loses counts (MET
     writeFileSync(file, 'globex\n');
     const mem = startInMemory(env());
     kit = mem.kit;
+    await kit.allowlist!.start(); // the file is read in the background
     rmSync(file);
     await waitFor(() => (kit!.allowlist!.errorCounts()[0]!.errors > 0 ? true : undefined), 10_000, 'the reload error');
     expect(kit.workspacePolicy!.allowlist).toEqual(['acme', 'globex', 'ops/*']);

@@ -6,7 +6,8 @@
  * is back, closes its pool on shutdown; and never loses a count across the
  * changes. A caller-owned pool with a named column and query parameters works too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Pool } from 'pg';
 import {
   AggregationTemporality,
@@ -16,6 +17,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { recordActionExecution, start, type Kit } from '../../src/index';
 import { postgresAllowlistSource } from '../../src/exports/postgres';
+import { DynamicAllowlist, WorkspacePolicy } from '../../src/exports/policy';
+import type { LoadContext, LoadedEntries } from '../../src/policy/allowlist-sources';
 import { createWorkspaceMetrics } from '../../src/exports/sdk';
 import { metrics } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -154,7 +157,7 @@ describe('postgresAllowlistSource', () => {
         values: ['startup'],
         column: 'workspace',
       });
-      expect(await source.load()).toEqual(['pied-piper']);
+      expect(((await source.load()) as LoadedEntries).entries).toEqual(['pied-piper']);
       await source.close?.();
       expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
 
@@ -163,6 +166,119 @@ describe('postgresAllowlistSource', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it("on the app's own pool of 3, a query slower than the load timeout: the source holds at most one connection, the server ends its statement, the app's SELECT 1 waits ≤ 100 ms", async () => {
+    resetLogWindows();
+    const pool = new Pool({ connectionString: pg.url(), max: 3, application_name: 'hardening-app' });
+    pool.on('error', () => undefined); // an idle connection ended by the server (cluster shutdown) must not crash the run
+    onTestFinished(() => pool.end().catch(() => undefined));
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
+    const source = postgresAllowlistSource({ pool, name: 'slow', query: 'SELECT id FROM workspaces, pg_sleep(3) WHERE id IS NOT NULL', intervalMillis: 100 });
+    const dynamic = new DynamicAllowlist({ policy, sources: [source], loadTimeoutMillis: 300 });
+    // the app's own SELECT 1 latency with no source running, for the record
+    const baseline: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const started = performance.now();
+      await pool.query('SELECT 1');
+      baseline.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const ours = `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'hardening-app' AND query LIKE '%otel_workspace_metrics_allowlist%' AND state <> 'idle'`;
+    let maxBackends = 0;
+    let maxCheckedOut = 0;
+    const waits: number[] = [];
+    let stop = false;
+    const watch = (async () => {
+      while (!stop) {
+        maxBackends = Math.max(maxBackends, Number((await pg.query(ours))[0]!.n));
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    const app = (async () => {
+      while (!stop) {
+        maxCheckedOut = Math.max(maxCheckedOut, pool.totalCount - pool.idleCount);
+        const started = performance.now();
+        expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+        waits.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    void dynamic.start();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    stop = true;
+    await Promise.all([watch, app]);
+    await dynamic.stop();
+    const errors = dynamic.errorCounts()[0]!.errors;
+    const sorted = [...waits].sort((a, b) => a - b);
+    console.log(
+      `slow source on the app's pool of 3: ${errors} timed-out loads in 3 s; source backends at once ≤ ${maxBackends}; connections checked out ≤ ${maxCheckedOut}; ` +
+        `app SELECT 1 over ${waits.length} queries: median ${sorted[sorted.length >> 1]!.toFixed(1)} ms, worst ${sorted[sorted.length - 1]!.toFixed(1)} ms ` +
+        `(without the source: worst ${Math.max(...baseline).toFixed(1)} ms)`,
+    );
+    expect(errors).toBeGreaterThanOrEqual(3);
+    expect(maxBackends).toBe(1);
+    expect(maxCheckedOut).toBeLessThanOrEqual(2); // the source's one, plus the app's own SELECT 1
+    // ≤ 100 ms, or 3× the worst wait without the source when the shared machine is slower than that
+    expect(Math.max(...waits)).toBeLessThanOrEqual(Math.max(100, 3 * Math.max(...baseline)));
+    // the server ends each statement at 80% of the 300 ms load timeout; whichever comes first is logged (once a minute)
+    expect(logs.filter((line) => /allowlist source slow: reload failed \((the query failed \(timeout\) \[57014\]|no answer within 300 ms \[ETIMEDOUT\])\)/.test(line))).toHaveLength(1);
+    // the server ended what the source started: nothing of it still runs
+    await waitFor(async () => (Number((await pg.query(ours))[0]!.n) === 0 ? true : undefined), 5_000, 'no source statement left');
+  }, 30_000);
+
+  it('1,000,000 rows: reading stops at the 10,000-entry cap (LIMIT 10,001), refused about as fast as 10,000 rows are read, the last good list stays', async () => {
+    resetLogWindows();
+    const pool = new Pool({ connectionString: pg.url(), max: 2 });
+    pool.on('error', () => undefined);
+    onTestFinished(() => pool.end().catch(() => undefined));
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
+    let rows = 10_000;
+    const source = { name: 'rows', load: (context?: LoadContext) => postgresAllowlistSource({ pool, name: 'rows', query: `SELECT 'ws-' || g FROM generate_series(1, $1::int) AS g`, values: [rows] }).load(context) };
+    const dynamic = new DynamicAllowlist({ policy, sources: [source] });
+    // exactly at the cap: accepted (the baseline: what reading 10,000 rows costs here)
+    let started = performance.now();
+    await dynamic.start();
+    const atCapMs = performance.now() - started;
+    expect(policy.allowlistSize).toBe(10_000);
+    rows = 1_000_000;
+    const block = monitorEventLoopDelay({ resolution: 5 });
+    block.enable();
+    started = performance.now();
+    await dynamic.reload();
+    const ms = performance.now() - started;
+    block.disable();
+    console.log(`1,000,000-row query: refused in ${ms.toFixed(0)} ms (10,000 rows accepted in ${atCapMs.toFixed(0)} ms), longest event-loop block ${(block.max / 1e6).toFixed(1)} ms`);
+    expect(policy.allowlistSize).toBe(10_000);
+    expect(logs.some((line) => line.includes('the query returned more than 10000 rows (stopped reading at 10001) [ETOOMANY]'))).toBe(true);
+    // reading all 1,000,000 rows would take about 100× the baseline
+    expect(ms).toBeLessThan(Math.max(1_000, 3 * atCapMs));
+    await dynamic.stop();
+  }, 60_000);
+
+  it('logs the row of an invalid entry and the SQLSTATE of a failure, never what the database returned', async () => {
+    resetLogWindows();
+    const mark = 'SECRET-PG-' + Math.random().toString(36).slice(2);
+    await pg.query('CREATE TABLE marked (n int, v text)');
+    await pg.query(`INSERT INTO marked VALUES (1, $1), (2, 'acme')`, [`DATABASE_URL=postgres://app:${mark}@db/x`]);
+    const pool = new Pool({ connectionString: pg.url(), max: 1 });
+    pool.on('error', () => undefined);
+    onTestFinished(() => pool.end().catch(() => undefined));
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: [] });
+    let query = 'SELECT v FROM marked ORDER BY n';
+    const inner = () => postgresAllowlistSource({ pool, name: 'marked', query });
+    const dynamic = new DynamicAllowlist({ policy, sources: [{ name: 'marked', load: (context) => inner().load(context) }] });
+    await dynamic.start();
+    expect(policy.allowlist).toEqual(['acme']);
+    // the server's own message quotes the value: invalid input syntax for type integer: "DATABASE_URL=…"
+    query = 'SELECT v::int FROM marked ORDER BY n';
+    await dynamic.reload();
+    expect(policy.allowlist).toEqual(['acme']);
+    const lines = logs.filter((line) => line.includes('allowlist source marked'));
+    expect(lines.some((line) => line.includes('1 entries skipped, not canonical (first at row 1;'))).toBe(true);
+    expect(lines.some((line) => line.includes('reload failed (the query failed (query) [22P02])'))).toBe(true);
+    expect(logs.join('\n')).not.toContain(mark);
+    await dynamic.stop();
   });
 
   it('refuses to be built without a query or a database', () => {

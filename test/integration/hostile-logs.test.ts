@@ -205,4 +205,30 @@ describe('an OTLP endpoint that echoes the token in its error answer', () => {
       await run.app.stop();
     }
   });
+
+  it.each(['http/protobuf', 'grpc'] as const)('%s: the flush at process.exit() (exit-flush.ts) is redacted the same way', async (protocol) => {
+    const token = newToken();
+    const app = spawnTracked(process.execPath, ['--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', 'cli-app.cjs')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        FIXTURE_EXIT_MODE: 'exit',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${protocol === 'grpc' ? grpcPort : httpPort}`,
+        OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}`,
+        OTEL_METRIC_EXPORT_TIMEOUT: '3000',
+      },
+    });
+    const { code } = await app.exited;
+    expect(code).toBe(3);
+    const flush = app.stderr().split('\n').filter((l) => l.includes('the OTLP flush at process exit did not complete'));
+    console.log(`echoing endpoint, exit flush (${protocol}): ${JSON.stringify(flush[0])}`);
+    expect(flush).toHaveLength(1);
+    // When the endpoint's answer is quoted (not, say, a timeout on a loaded machine), its echo of the token is cut out.
+    if (/denied/i.test(flush[0]!)) expect(flush[0]).toContain('[REDACTED]');
+    expectNoSecret(app.output(), token, 'the app output');
+    const stderr = app.stderr().split('\n').filter((l) => l !== '');
+    expect(stderr.filter((l) => !l.startsWith(PREFIX)).map((l) => l.slice(0, 200))).toEqual([]);
+  });
 });

@@ -8,11 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID, createHash } from 'node:crypto';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { run } from '../../../src/cli/main';
-import { auditExposition, displayValue, formatReport, type AuditReport } from '../../../src/cli/audit';
+import { MAX_RESPONSE_BYTES, auditExposition, displayValue, fetchExposition, formatReport, printable, type AuditReport } from '../../../src/cli/audit';
 import type { CliIo } from '../../../src/cli/io';
 import { recordActionExecution, recordQueueJob, start, type Kit } from '../../../src/index';
-import { freePort } from '../../helpers/processes';
+import { freePort, waitFor } from '../../helpers/processes';
 
 const PROMETHEUS_FIXTURE = join(__dirname, '..', '..', 'fixtures', 'prometheus-2.42-self-metrics.txt');
 
@@ -212,5 +214,90 @@ describe('audit: hostile or broken input', () => {
     expect(displayValue('\u001b[31mred')).toBe('"\\u001b[31mred"');
     expect(displayValue('x'.repeat(100)).length).toBe(40);
     expect(displayValue('')).toBe('""');
+  });
+});
+
+describe('audit: hostile servers', () => {
+  const servers: Server[] = [];
+  afterAll(() => {
+    for (const server of servers) server.close();
+  });
+  async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+    const server = createServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('cuts off an endless response at the size cap and stops reading it', async () => {
+    let written = 0;
+    let closed = false;
+    const chunk = Buffer.alloc(1024 * 1024, 'a_total 1\n');
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const pump = (): void => {
+        while (!closed && res.write(chunk)) written += chunk.length;
+        if (!closed) res.once('drain', pump);
+      };
+      res.on('close', () => (closed = true));
+      pump();
+    });
+    const heap = process.memoryUsage().rss;
+    await expect(fetchExposition(`${url}/metrics`, 30_000, 8 * 1024 * 1024)).rejects.toThrow('the response is larger than the 8388608 bytes allowed; stopped reading');
+    await waitFor(() => closed || undefined, 5_000, 'the server to see the connection closed');
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+    expect(process.memoryUsage().rss - heap).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  it('refuses a declared size over the cap before reading (CLI default cap)', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(MAX_RESPONSE_BYTES + 1) });
+      res.flushHeaders();
+      setTimeout(() => res.destroy(), 200);
+    });
+    const result = await cli(['audit', `${url}/metrics`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`the response is ${MAX_RESPONSE_BYTES + 1} bytes, more than the ${MAX_RESPONSE_BYTES} allowed`);
+  });
+
+  it('follows redirects within the origin only', async () => {
+    let otherHits = 0;
+    const other = await serve((_req, res) => {
+      otherHits++;
+      res.end('stolen_total 1\n');
+    });
+    const url = await serve((req, res) => {
+      if (req.url === '/metrics') res.writeHead(302, { location: '/real' }).end();
+      else if (req.url === '/real') res.end('# TYPE real_total counter\nreal_total{a="b"} 1\n');
+      else if (req.url === '/away') res.writeHead(307, { location: `${other}/metrics` }).end();
+      else if (req.url === '/loop') res.writeHead(301, { location: '/loop' }).end();
+      else res.writeHead(404).end();
+    });
+    const ok = await cli(['audit', `${url}/metrics`, '--json']);
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as AuditReport).families.map((f) => f.name)).toEqual(['real_total']);
+    const away = await cli(['audit', `${url}/away`]);
+    expect(away.code).toBe(1);
+    expect(away.stderr).toContain(`HTTP 307: refused a redirect to another origin (${other})`);
+    expect(otherHits).toBe(0);
+    const loop = await cli(['audit', `${url}/loop`]);
+    expect(loop.stderr).toContain('more than 5 redirects');
+  });
+
+  it('prints no raw control character, C1 escape or bidi override, in the table or in JSON', async () => {
+    const url = await serve((_req, res) => {
+      res.end(['# TYPE evil_total counter', 'evil_total{v="\u001b]0;pwned\u0007x"} 1', 'evil_total{v="\u009b31mcsi"} 1', 'evil_total{v="abc\u202edcba"} 1', 'evil_total{v="ok"} 1', ''].join('\n'));
+    });
+    const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    for (const argv of [['audit', `${url}/metrics`], ['audit', `${url}/metrics`, '--json']]) {
+      const result = await cli(argv);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('evil_total');
+      expect(raw.test(result.stdout), argv.join(' ')).toBe(false);
+    }
+    const json = await cli(['audit', `${url}/metrics`, '--json']);
+    const values = (JSON.parse(json.stdout) as AuditReport).families[0]!.labels[0]!.top.map((t) => t.value).sort();
+    expect(values).toEqual(['abc\u202edcba', 'ok', '\u001b]0;pwned\u0007x', '\u009b31mcsi'].sort()); // the data, intact once parsed
+    expect(printable('a\u001bb\u009bc\u2028d')).toBe('a\\u001bb\\u009bc\\u2028d');
   });
 });

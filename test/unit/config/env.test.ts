@@ -76,6 +76,14 @@ describe('readConfig', () => {
     METRICS_WORKSPACE_POLICY: ['lenient'],
     METRICS_COLLECTOR_INTERVAL: ['0', 'fast'],
     METRICS_RECORDING_PATH: ['turbo', 'sdk'],
+    METRICS_SCRAPE_CACHE_MS: ['-5', '60001', 'soon'],
+    METRICS_TLS_CERT_FILE: ['/only/the/cert.pem'],
+    METRICS_TLS_KEY_FILE: ['/only/the/key.pem'],
+    METRICS_TLS_RELOAD_INTERVAL: ['0', 'hourly'],
+    METRICS_BEARER_TOKEN: ['two words', 'tab\there'],
+    METRICS_BASIC_AUTH_USERNAME: ['prometheus'],
+    METRICS_BASIC_AUTH_PASSWORD: ['no-username'],
+    METRICS_BASIC_AUTH_PASSWORD_FILE: ['/run/secrets/pw'],
     OTEL_LOG_LEVEL: ['loud', '3'],
     METRICS_RUNTIME: ['partly'],
     OTEL_NODE_RESOURCE_DETECTORS: ['gcp', 'host,kubernetes'],
@@ -83,7 +91,37 @@ describe('readConfig', () => {
 
   it('covers every config variable except the file path with malformed values', () => {
     const covered = new Set(Object.keys(malformed));
-    expect(CONFIG_VARIABLES.filter((name) => !covered.has(name))).toEqual(['METRICS_WORKSPACE_ALLOWLIST_FILE']);
+    expect(CONFIG_VARIABLES.filter((name) => !covered.has(name))).toEqual(['METRICS_BEARER_TOKEN_FILE', 'METRICS_WORKSPACE_ALLOWLIST_FILE']);
+  });
+
+  it('reads the endpoint security settings; half-configured TLS turns the endpoint off, never to plain text', () => {
+    const { config, problems } = readConfig({
+      METRICS_TLS_CERT_FILE: '/tls/cert.pem',
+      METRICS_TLS_KEY_FILE: '/tls/key.pem',
+      METRICS_TLS_RELOAD_INTERVAL: '5',
+      METRICS_BEARER_TOKEN_FILE: '/run/token',
+      METRICS_BASIC_AUTH_USERNAME: 'prom',
+      METRICS_BASIC_AUTH_PASSWORD: 's3cret!',
+      METRICS_SCRAPE_CACHE_MS: '250',
+    });
+    expect(problems).toEqual([]);
+    expect(config.prometheus).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+      scrapeCacheMillis: 250,
+      tls: { certFile: '/tls/cert.pem', keyFile: '/tls/key.pem', reloadMillis: 5_000 },
+      auth: { bearerToken: undefined, bearerTokenFile: '/run/token', basicUsername: 'prom', basicPassword: 's3cret!', basicPasswordFile: undefined },
+    });
+    expect(readConfig({ METRICS_TLS_KEY_FILE: '/tls/key.pem' }).config.prometheus.tls).toBe('off');
+    expect(readConfig({}).config.prometheus).toMatchObject({ scrapeCacheMillis: 0, tls: undefined, auth: {} });
+  });
+
+  it('never shows a credential in a problem line', () => {
+    for (const env of [{ METRICS_BEARER_TOKEN: 'SECRET-1 x' }, { METRICS_BASIC_AUTH_PASSWORD: 'SECRET-2' }, { METRICS_BASIC_AUTH_USERNAME: 'u', METRICS_BASIC_AUTH_PASSWORD: 'SECRET 3' }]) {
+      const { problems } = readConfig(env);
+      expect(problems.length, JSON.stringify(Object.keys(env))).toBeGreaterThan(0);
+      expect(problems.join('\n')).not.toContain('SECRET');
+    }
   });
 
   for (const [name, values] of Object.entries(malformed)) {

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DynamicAllowlist, WorkspacePolicy, fileAllowlistSource, splitAllowlistText, staticAllowlistSource, type AllowlistSource } from '../../../src/exports/policy';
 import { resetLogWindows, setLogSink } from '../../../src/log';
+import { AllowlistTextReader } from '../../../src/policy/allowlist-sources';
 import { waitFor } from '../../helpers/processes';
 
 let logs: string[] = [];
@@ -74,7 +77,7 @@ describe('DynamicAllowlist', () => {
     const dynamic = new DynamicAllowlist({ policy, sources: [source] });
     await dynamic.start();
     const before = dynamic.lastReloadMillis;
-    source.next(new Error('connection refused'));
+    source.next(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
     await dynamic.reload();
     await dynamic.reload();
     await dynamic.reload();
@@ -83,7 +86,7 @@ describe('DynamicAllowlist', () => {
     expect(dynamic.lastReloadMillis).toBe(before);
     const warnings = logs.filter((line) => line.includes('allowlist source db: reload failed'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('connection refused');
+    expect(warnings[0]).toContain('(Error ECONNREFUSED)');
     expect(warnings[0]).toContain('keeping its last good list (2 entries)');
     await dynamic.stop();
   });
@@ -109,11 +112,20 @@ describe('DynamicAllowlist', () => {
   it('fails a load that hangs, and runs one load at a time per source', async () => {
     const policy = policyWith();
     const source = scripted('slow');
-    source.next(new Promise<string[]>(() => undefined));
+    // A load that honours its abort signal: it ends when the timeout aborts it.
+    let aborted: unknown;
+    const load = source.load;
+    source.load = (context) => {
+      if (source.loads > 0) return load(context);
+      source.loads++;
+      return new Promise<string[]>((_resolve, reject) => context!.signal.addEventListener('abort', () => reject((aborted = context!.signal.reason))));
+    };
     const dynamic = new DynamicAllowlist({ policy, sources: [source], loadTimeoutMillis: 100 });
     await dynamic.start();
     expect(dynamic.errorCounts()[0]!.errors).toBe(1);
     expect(logs.some((line) => line.includes('no answer within 100 ms'))).toBe(true);
+    expect(String(aborted)).toContain('no answer within 100 ms');
+    await new Promise((resolve) => setImmediate(resolve)); // the aborted load settles
 
     let release: (list: string[]) => void = () => undefined;
     source.next(new Promise<string[]>((resolve) => (release = resolve)));
@@ -127,6 +139,57 @@ describe('DynamicAllowlist', () => {
     // The reloads requested while one ran collapse into one more load.
     expect(source.loads).toBe(3);
     expect(policy.allowlist).toEqual(['after']);
+    await dynamic.stop();
+  });
+
+  it('never starts a second load beside a timed-out one that ignores its abort signal', async () => {
+    const policy = policyWith(['kept']);
+    const source = scripted('stubborn');
+    let release: (list: string[]) => void = () => undefined;
+    source.next(new Promise<string[]>((resolve) => (release = resolve)));
+    const dynamic = new DynamicAllowlist({ policy, staticEntries: ['kept'], sources: [source], loadTimeoutMillis: 50 });
+    await dynamic.start();
+    expect(logs.some((line) => line.includes('no answer within 50 ms'))).toBe(true);
+    source.next(['next']);
+    await dynamic.reload();
+    await dynamic.reload();
+    expect(source.loads).toBe(1); // still the first, hung load
+    expect(dynamic.errorCounts()[0]!.errors).toBe(3);
+    expect(policy.allowlist).toEqual(['kept']);
+    release(['late']);
+    await new Promise((resolve) => setImmediate(resolve));
+    await dynamic.reload();
+    expect(source.loads).toBe(2);
+    expect(policy.allowlist).toEqual(['kept', 'next']);
+    await dynamic.stop();
+  });
+
+  it('passes the entry cap to the source and logs where an invalid entry is, never what it says', async () => {
+    const policy = policyWith();
+    let seen: number | undefined;
+    const source: AllowlistSource = {
+      name: 'placed',
+      async load(context) {
+        seen = context?.maxEntries;
+        return { entries: ['acme', 'DATABASE_URL=postgres://app:SECRET-7@db/x'], where: (index) => `row ${index + 41}` };
+      },
+    };
+    const dynamic = new DynamicAllowlist({ policy, sources: [source], maxEntries: 123 });
+    await dynamic.start();
+    expect(seen).toBe(123);
+    expect(policy.allowlist).toEqual(['acme']);
+    expect(logs.filter((line) => line.includes('1 entries skipped, not canonical (first at row 42;'))).toHaveLength(1);
+    expect(logs.join('\n')).not.toMatch(/SECRET|DATABASE_URL|postgres:/);
+    await dynamic.stop();
+  });
+
+  it('logs a failing source by error name and code, never by the text its error carries', async () => {
+    const source = scripted('leaky');
+    source.next(Object.assign(new Error('invalid input syntax for type uuid: "SECRET-8"'), { code: '22P02' }));
+    const dynamic = new DynamicAllowlist({ policy: policyWith(), sources: [source] });
+    await dynamic.start();
+    expect(logs.some((line) => line.includes('allowlist source leaky: reload failed (Error 22P02)'))).toBe(true);
+    expect(logs.join('\n')).not.toContain('SECRET-8');
     await dynamic.stop();
   });
 
@@ -171,14 +234,16 @@ describe('DynamicAllowlist', () => {
 });
 
 describe('fileAllowlistSource', () => {
-  it('reads the file synchronously at start, then reloads on change through fs.watch (debounced)', async () => {
+  it('reads the file at start without blocking (in place when start() resolves), then reloads on change through fs.watch (debounced)', async () => {
     const file = join(dir, 'allowlist.txt');
     writeFileSync(file, 'acme\n');
     const policy = policyWith();
     const source = fileAllowlistSource(file, { pollMillis: 0, debounceMillis: 50 });
     const dynamic = new DynamicAllowlist({ policy, sources: [source] });
-    void dynamic.start();
-    expect(policy.allowlist).toEqual(['acme']); // before any await
+    const started = dynamic.start();
+    expect(policy.allowlist).toEqual([]); // nothing read on the caller's turn of the event loop
+    await started;
+    expect(policy.allowlist).toEqual(['acme']);
     writeFileSync(file, 'acme\nglobex\n');
     await waitFor(() => policy.allowlist.includes('globex') || undefined, 5_000, 'fs.watch reload');
     // Atomic replace (write a temp file, rename over): a new inode, still seen.
@@ -246,5 +311,141 @@ describe('fileAllowlistSource', () => {
     expect(dynamic.errorCounts()[0]!.errors).toBe(1);
     expect(logs.some((line) => line.includes('EISDIR'))).toBe(true);
     await dynamic.stop();
+  });
+});
+
+describe('fileAllowlistSource against hostile files', () => {
+  const startWith = async (path: string, entries = ['kept']) => {
+    const policy = policyWith(entries);
+    const dynamic = new DynamicAllowlist({ policy, staticEntries: entries, sources: [fileAllowlistSource(path, { pollMillis: 0, useWatch: false })] });
+    const started = performance.now();
+    await dynamic.start();
+    return { policy, dynamic, ms: performance.now() - started };
+  };
+
+  it('a FIFO with no writer: refused at once as not a regular file, and no thread of the pool stays stuck', async () => {
+    const fifo = join(dir, 'allowlist.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const { policy, dynamic, ms } = await startWith(fifo);
+    expect(ms).toBeLessThan(1_000);
+    expect(policy.allowlist).toEqual(['kept']);
+    expect(logs.some((line) => line.includes('a FIFO, not a regular file [ENOTREG]'))).toBe(true);
+    // Many reloads, then more fs work than libuv has threads: none of it waits on the FIFO.
+    for (let i = 0; i < 8; i++) await dynamic.reload();
+    const reads = await Promise.all(Array.from({ length: 16 }, () => readFile(join(dir, '..', basename(dir)), { encoding: 'utf8' }).catch((error: NodeJS.ErrnoException) => error.code)));
+    expect(reads.every((r) => r === 'EISDIR')).toBe(true);
+    expect(dynamic.errorCounts()[0]!.errors).toBe(9);
+    await dynamic.stop();
+  });
+
+  it('a device and a symlink to /dev/zero: refused, nothing read', async () => {
+    const link = join(dir, 'allowlist.txt');
+    symlinkSync('/dev/zero', link);
+    for (const path of [link, '/dev/zero', '/dev/null']) {
+      logs.length = 0;
+      resetLogWindows();
+      const heap = process.memoryUsage().rss;
+      const { policy, dynamic, ms } = await startWith(path);
+      expect(ms, path).toBeLessThan(1_000);
+      expect(process.memoryUsage().rss - heap).toBeLessThan(32 * 1024 * 1024);
+      expect(policy.allowlist).toEqual(['kept']);
+      expect(logs.some((line) => line.includes('a device, not a regular file [ENOTREG]')), path).toBe(true);
+      await dynamic.stop();
+    }
+  });
+
+  it('1,000,000 entries: reading stops past the 10,000-entry cap; the last good list stays', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\nglobex\n');
+    const policy = policyWith();
+    const dynamic = new DynamicAllowlist({ policy, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false })] });
+    await dynamic.start();
+    expect(policy.allowlist).toEqual(['acme', 'globex']);
+    // 2 MB, under the byte cap: the entry cap stops the read at line 10,001
+    writeFileSync(file, Array.from({ length: 1_000_000 }, (_, i) => `${i % 10}`).join('\n'));
+    let started = performance.now();
+    await dynamic.reload();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(policy.allowlist).toEqual(['acme', 'globex']);
+    expect(logs.some((line) => line.includes('more than 10000 entries (stopped reading at line 10001) [ETOOMANY]'))).toBe(true);
+    // 7.9 MB of ids: refused by size before a byte is read
+    writeFileSync(file, Array.from({ length: 1_000_000 }, (_, i) => `ws-${i}`).join('\n'));
+    resetLogWindows();
+    started = performance.now();
+    await dynamic.reload();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(policy.allowlist).toEqual(['acme', 'globex']);
+    expect(logs.some((line) => line.includes('bytes is more than the 4194304 allowed [EFBIG]'))).toBe(true);
+    // exactly at the cap: accepted
+    writeFileSync(file, Array.from({ length: 10_000 }, (_, i) => `ws-${i}`).join('\n'));
+    await dynamic.reload();
+    expect(policy.allowlistSize).toBe(10_000);
+    await dynamic.stop();
+  });
+
+  it('a file larger than 4 MiB in few entries is refused by size', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, `acme\n#${'x'.repeat(4 * 1024 * 1024)}\n`);
+    const { policy, dynamic } = await startWith(file);
+    expect(policy.allowlist).toEqual(['kept']);
+    expect(logs.some((line) => line.includes('is more than the 4194304 allowed [EFBIG]'))).toBe(true);
+    await dynamic.stop();
+  });
+
+  it('a reload that would empty a non-empty list waits for the file to stay the same: a truncate-then-write is never seen as empty', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\nglobex\n');
+    const policy = policyWith();
+    const dynamic = new DynamicAllowlist({ policy, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 300 })] });
+    await dynamic.start();
+    let sawEmpty = false;
+    const watcher = setInterval(() => (sawEmpty ||= policy.allowlistSize === 0), 5);
+    writeFileSync(file, ''); // truncated, about to be rewritten
+    const reloading = dynamic.reload();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    writeFileSync(file, 'initech\n');
+    await reloading;
+    expect(policy.allowlist).toEqual(['initech']);
+    // a file that really is emptied: empty after it stayed so for 300 ms
+    writeFileSync(file, '# nothing\n');
+    const started = performance.now();
+    await dynamic.reload();
+    clearInterval(watcher);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(policy.allowlist).toEqual([]);
+    expect(sawEmpty).toBe(false);
+    await dynamic.stop();
+  });
+
+  it('names the line of an invalid entry, never its content', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, '# comment\nacme\r\nglobex, DATABASE_URL=postgres://app:SECRET-9@db/x\n');
+    const { policy, dynamic } = await startWith(file, []);
+    expect(policy.allowlist).toEqual(['acme', 'globex']);
+    expect(logs.some((line) => line.includes('1 entries skipped, not canonical (first at line 3;'))).toBe(true);
+    writeFileSync(file, 'API_KEY=SECRET-9\n');
+    await dynamic.reload();
+    expect(logs.some((line) => line.includes('none of its 1 entries is valid (first at line 1;'))).toBe(true);
+    expect(logs.join('\n')).not.toMatch(/SECRET|DATABASE_URL|API_KEY/);
+    await dynamic.stop();
+  });
+});
+
+describe('AllowlistTextReader', () => {
+  it('reads the same entries and line numbers whatever the chunking (CRLF split across chunks, BOM, multi-byte characters)', () => {
+    const text = '\uFEFFacme\r\nglobex,  initech # c\r\n\r\nüber-ws\rteam/*\n';
+    const reference = new AllowlistTextReader();
+    reference.push(text);
+    reference.end();
+    expect(reference.entries).toEqual(['acme', 'globex', 'initech', 'über-ws', 'team/*']);
+    expect(reference.lines).toEqual([1, 2, 2, 4, 5]);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let size = 1; size <= 7; size++) {
+      const reader = new AllowlistTextReader();
+      for (let i = 0; i < bytes.length; i += size) reader.push(bytes.subarray(i, i + size));
+      reader.end();
+      expect(reader.entries, `chunk ${size}`).toEqual(reference.entries);
+      expect(reader.lines, `chunk ${size}`).toEqual(reference.lines);
+    }
   });
 });
