@@ -62,6 +62,7 @@ export const QUEUE_HEALTH = {
   expiredLeases: series(queueHealth.queueRunningExpiredLease),
   activeLeases: series(queueHealth.queueRunningActiveLease),
   collectorErrors: series(queueHealth.queueHealthCollectorErrors),
+  up: series(queueHealth.queueHealthUp),
 } as const;
 
 /** Outcome statuses that count as failures in ratios and alerts (STATUSES of src/record/validate.ts). */

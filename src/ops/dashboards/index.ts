@@ -2,7 +2,7 @@
  * Grafana dashboards, built from the catalogue declarations and the
  * recording-rule names, one file per dashboard: overview, workspace
  * drill-down, queue & lease health, HTTP, resilience, dependencies (caches,
- * database, message bus, sessions) and, when the application declares
+ * database, message bus, sessions), runtime (event loop, heap, GC, process) and, when the application declares
  * families of its own, custom metrics. Conventions: a fixed `uid` per
  * dashboard, a `$datasource` variable of type datasource (no `${DS_...}`
  * import inputs), every panel and target on `${datasource}`, a unit on every
@@ -17,6 +17,7 @@ import { overviewDashboard } from './overview';
 import { dashboardContext, type DashboardSpec } from './panels';
 import { queueDashboard } from './queue';
 import { resilienceDashboard } from './resilience';
+import { runtimeDashboard } from './runtime';
 import { workspaceDashboard } from './workspace';
 
 export type { DashboardSpec, PanelSpec, RowSpec, TargetSpec } from './panels';
@@ -32,6 +33,7 @@ export function dashboardSpecs(options: OpsOptions): DashboardSpec[] {
     httpDashboard(ctx),
     resilienceDashboard(ctx),
     dependenciesDashboard(ctx),
+    runtimeDashboard(ctx),
     ...(custom ? [custom] : []),
   ];
 }

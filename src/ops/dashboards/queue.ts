@@ -57,6 +57,14 @@ export function queueDashboard(ctx: DashboardContext): DashboardSpec {
             targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.activeLeases, S)), legend: '{{job}}' }],
           },
           {
+            title: 'Queue backend reachable',
+            description: '1 while the last collection of the queue\'s backend (Redis, PostgreSQL) succeeded, 0 when it failed.',
+            unit: 'short',
+            min: 0,
+            max: 1,
+            targets: [{ expr: minBy(['job', 'backend'], selector(QUEUE_HEALTH.up, S)), legend: '{{job}} {{backend}}' }],
+          },
+          {
             title: 'Queue-health collection errors per second',
             description: 'Failed collections by reason; the queue gauges are withheld while collections fail.',
             unit: 'ops',

@@ -131,7 +131,7 @@ describe('grafana/ artifacts', () => {
 
   it('are structurally sound dashboards with unique fixed uids and titles', () => {
     const files = dashboardFiles();
-    expect(files.map(([, d]) => d.uid).sort()).toEqual(['owm-dependencies', 'owm-http', 'owm-overview', 'owm-queue', 'owm-resilience', 'owm-workspace']);
+    expect(files.map(([, d]) => d.uid).sort()).toEqual(['owm-dependencies', 'owm-http', 'owm-overview', 'owm-queue', 'owm-resilience', 'owm-runtime', 'owm-workspace']);
     expect(new Set(files.map(([, d]) => d.title)).size).toBe(files.length);
     let panels = 0;
     let targets = 0;
