@@ -36,7 +36,14 @@ const FREE_FORM = /^[A-Za-z0-9][A-Za-z0-9_.:/@+-]{0,127}$/;
 const STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'skipped', 'retry'];
 const FREE_FORM_LABELS = { provider: 100, action: 500, job_type: 200 } as const;
 /** promtool lint findings that say nothing about corruption (naming style of the OTel exporter's own output). */
-const BENIGN_LINT = [/no help text/, /counter metrics should have "_total" suffix/, /metric names should not contain abbreviated units/, /use base unit/];
+const BENIGN_LINT = [
+  /no help text/,
+  /counter metrics should have "_total" suffix/,
+  /metric names should not contain abbreviated units/,
+  /use base unit/,
+  // The semantic conventions name these gauges process.thread.count and process.unix.file_descriptor.count.
+  /^process_(thread|unix_file_descriptor)_count non-histogram and non-summary metrics should not have "_count" suffix$/,
+];
 
 const COUNTED = {
   action: ['action_executions_total', 'action_executions_by_workspace_total', 'action_duration_seconds_count', 'action_duration_by_workspace_seconds_count'],
