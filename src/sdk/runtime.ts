@@ -24,7 +24,7 @@ import { HttpServerMetrics } from '../http/server-metrics';
 import { INSTRUMENTATION_HTTP, bypassEmitInstrumentation, emitIsInstrumented, policyRoute } from '../http/instrumentation-http';
 import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
-import { startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
+import { RUNTIME_NODE_PACKAGE, startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
 import { createOtlpReader } from './readers';
 import { createEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded-endpoint';
 import { ClusterPrimary, ClusterWorkerReader, distinctWorkerResource, isClusterWorker } from './cluster';
@@ -151,6 +151,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   private readonly stopSelfMetrics: (() => void) | undefined;
   private readonly runtimeStart: NodeJS.Immediate | undefined;
   private runtimeMetrics: RuntimeMetrics | undefined;
+  private startingRuntimeMetrics = false;
   private stopped: Promise<void> | undefined;
 
   constructor(options: KitRuntimeOptions) {
@@ -226,7 +227,8 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       const foreign = globalProviderRegistered();
       this.provider = new KitMeterProvider({ resource, views: this.views, readers }, (name) => {
         if (name === INSTRUMENTATION_HTTP) this.httpInstrumentationOnKit = true;
-        if (name.startsWith(INSTRUMENTATION_SCOPE_PREFIX)) logInfoOnce(this, instrumentationsNote(config));
+        // The kit's own runtime-node instance (startRuntimeMetrics) is no other instrumentation to tell about.
+        if (name.startsWith(INSTRUMENTATION_SCOPE_PREFIX) && !(this.startingRuntimeMetrics && name === RUNTIME_NODE_PACKAGE)) logInfoOnce(this, instrumentationsNote(config));
       });
       // First registration wins (OTel API): when another provider is global, the kit keeps its own and says so.
       global = !foreign && metrics.setGlobalMeterProvider(this.provider);
@@ -276,6 +278,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   }
 
   private startRuntimeMetrics(): void {
+    this.startingRuntimeMetrics = true;
     try {
       // The kit's provider, or in `app` mode the application's (which has the kit's views).
       this.runtimeMetrics = startRuntimeMetrics(this.provider ?? this.appProvider ?? metrics.getMeterProvider(), METER_NAME);
@@ -283,6 +286,8 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       if (source !== 'kit') logInfo(`runtime metrics (event loop, heap, GC) come from ${source}, already running in this process; the kit adds the process metrics only`);
     } catch (error) {
       logError(`runtime metrics could not start (${(error as Error).message}); METRICS_RUNTIME=off silences this, the rest continues`);
+    } finally {
+      this.startingRuntimeMetrics = false;
     }
   }
 
