@@ -43,23 +43,7 @@ export function activeKit(): Kit | undefined {
 export function start(options: StartOptions = {}): Kit | undefined {
   const active = activeKit();
   if (active !== undefined) return active;
-  try {
-    const { config, problems } = readConfig(options.env ?? process.env);
-    for (const problem of problems) logError(problem);
-    if (!config.enabled) return undefined;
-    applyLogLevel(config.logLevel);
-    if (options.metrics) declareMetrics(...options.metrics);
-    return new KitRuntime({
-      config,
-      decls: catalogue(),
-      readers: options.readers ?? [],
-      httpServerMetrics: options.httpServerMetrics !== false,
-      allowlistSources: options.allowlistSources ?? [],
-    });
-  } catch (error) {
-    logError(`could not start (${(error as Error).message}); metrics are off, the application continues`);
-    return undefined;
-  }
+  return build(options, 'own');
 }
 
 /**
@@ -76,6 +60,11 @@ export function createWorkspaceMetrics(options: StartOptions = {}): WorkspaceMet
     logError('createWorkspaceMetrics: the kit is already running (the otel-workspace-metrics/register preload, or start()); use one or the other');
     return undefined;
   }
+  return build(options, 'app');
+}
+
+/** Config → runtime, for start() (`own` provider) and createWorkspaceMetrics() (`app`); never throws. */
+function build(options: StartOptions, providerMode: 'own' | 'app'): KitRuntime | undefined {
   try {
     const { config, problems } = readConfig(options.env ?? process.env);
     for (const problem of problems) logError(problem);
@@ -88,7 +77,7 @@ export function createWorkspaceMetrics(options: StartOptions = {}): WorkspaceMet
       readers: options.readers ?? [],
       httpServerMetrics: options.httpServerMetrics !== false,
       allowlistSources: options.allowlistSources ?? [],
-      providerMode: 'app',
+      providerMode,
     });
   } catch (error) {
     logError(`could not start (${(error as Error).message}); metrics are off, the application continues`);
