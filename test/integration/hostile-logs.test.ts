@@ -87,6 +87,8 @@ describe.each(['http/protobuf', 'grpc'] as const)('every helper with marked host
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`,
       OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token},x-api-key=${token}`,
     });
+    // The endpoint listens asynchronously: wait until it answers before the scrapes the test counts on.
+    await waitFor(() => httpText(`http://127.0.0.1:${run.port}/metrics`).catch(() => undefined), 10_000, 'the embedded endpoint');
     // Scrapes run the observable callbacks (and their refusals); the OTLP reader fails a few times.
     for (let i = 0; i < 3; i++) {
       exposition = await httpText(`http://127.0.0.1:${run.port}/metrics`);
