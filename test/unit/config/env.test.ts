@@ -68,6 +68,7 @@ describe('readConfig', () => {
     OTEL_EXPORTER_OTLP_PROTOCOL: ['http'],
     OTEL_METRIC_EXPORT_INTERVAL: ['soon', '5'],
     OTEL_METRIC_EXPORT_TIMEOUT: ['never'],
+    METRICS_OTLP_MAX_REQUEST_BYTES: ['0', '16383', '1073741825', '4MiB'],
     METRICS_WORKSPACE_LABEL: ['sometimes'],
     METRICS_WORKSPACE_LABEL_NAME: ['workspace-id', '__reserved', '1abc'],
     METRICS_WORKSPACE_ALLOWLIST: ['acme,Bad Id!,globex'],
