@@ -1,0 +1,173 @@
+/**
+ * OTLP request size limits against the real collector (issue #16):
+ * - a collector whose receivers accept less than the kit sends refuses every
+ *   request; the kit counts each refusal as
+ *   otel_workspace_metrics_export_failures_total{exporter,reason="too_large"}
+ *   on its embedded endpoint and logs one line for the reason;
+ * - with METRICS_OTLP_MAX_REQUEST_BYTES under the receivers' limit, the same
+ *   collection arrives split into several requests, every recording counted in
+ *   Prometheus (the receiver would refuse any request over its limit).
+ * Over OTLP/HTTP (protobuf) and OTLP/gRPC.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCollector, type RunningCollector } from '../helpers/collector';
+import { startPrometheus } from '../helpers/prometheus';
+import { freePort, httpText, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
+import { parseExposition, sumSamples } from '../../src/exposition/parse';
+
+const ROOT = join(__dirname, '..', '..');
+/** The receivers' limits in this test: 256 KiB over HTTP, 1 MiB (the smallest max_recv_msg_size_mib) over gRPC. */
+const HTTP_LIMIT = 256 * 1024;
+const GRPC_LIMIT = 1024 * 1024;
+/** About 2 MB of OTLP protobuf per collection (15 MB of Prometheus text on the embedded endpoint). */
+const WORKSPACES = 1_500;
+const ALLOWLIST = Array.from({ length: WORKSPACES }, (_, i) => `ws-${String(i).padStart(4, '0')}`);
+
+let dir: string;
+let overlay: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'owm-export-limits-'));
+  overlay = join(dir, 'small-limits.yaml');
+  writeFileSync(
+    overlay,
+    [
+      'receivers:',
+      '  otlp:',
+      '    protocols:',
+      '      grpc:',
+      '        endpoint: ${env:OTELCOL_OTLP_GRPC_ENDPOINT}',
+      '        max_recv_msg_size_mib: 1',
+      '      http:',
+      '        endpoint: ${env:OTELCOL_OTLP_HTTP_ENDPOINT}',
+      `        max_request_body_size: ${HTTP_LIMIT}`,
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Protocol = 'http/protobuf' | 'grpc';
+
+function startKit(collector: RunningCollector, protocol: Protocol, metricsPort: number, env: Record<string, string>): Tracked {
+  return spawnTracked(process.execPath, ['--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', 'tenant-app.cjs')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      OTEL_SERVICE_NAME: 'export-limits',
+      OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+      METRICS_PORT: String(metricsPort),
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+      OTEL_EXPORTER_OTLP_ENDPOINT: protocol === 'grpc' ? collector.grpcEndpoint : collector.httpEndpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: '2000',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      METRICS_WORKSPACE_LABEL: 'on',
+      METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
+      METRICS_RUNTIME: 'off',
+      FIXTURE_WORKSPACES: String(WORKSPACES),
+      ...env,
+    },
+  });
+}
+
+/** The kit's export failure counts by `exporter/reason`, from its embedded endpoint. */
+async function failureCounts(port: number): Promise<Record<string, number>> {
+  const body = await httpText(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+  if (body === undefined) return {};
+  const out: Record<string, number> = {};
+  for (const family of parseExposition(body).values()) {
+    for (const sample of family.samples) {
+      if (sample.name === 'otel_workspace_metrics_export_failures_total') out[`${sample.labels.exporter}/${sample.labels.reason}`] = sample.value;
+    }
+  }
+  return out;
+}
+
+function workload(app: Tracked): { actions: number; queueJobs: number } {
+  const line = app.output().split('\n').find((l) => l.startsWith('WORKLOAD '));
+  if (line === undefined) throw new Error('no workload line yet');
+  return JSON.parse(line.slice(9)) as { actions: number; queueJobs: number };
+}
+
+const CASES: [Protocol, string, number][] = [
+  ['http/protobuf', 'otlp_http', HTTP_LIMIT],
+  ['grpc', 'otlp_grpc', GRPC_LIMIT],
+];
+
+describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) => {
+  it(`a collector that refuses the size: failures counted as ${exporter}/too_large on the embedded endpoint, one log line`, async () => {
+    const collector = await startCollector({ allowlist: ALLOWLIST, configs: ['config.yaml', overlay] });
+    const port = await freePort();
+    // 8 MiB allowed on the kit's side: one request per collection, over the receiver's limit.
+    const app = startKit(collector, protocol, port, { METRICS_OTLP_MAX_REQUEST_BYTES: String(8 * 1024 * 1024) });
+    try {
+      const first = await waitFor(async () => {
+        const counts = await failureCounts(port);
+        return (counts[`${exporter}/too_large`] ?? 0) >= 2 ? counts : undefined;
+      }, 90_000, `two too_large failures on the kit's endpoint`);
+      const reasons = ['too_large', 'refused', 'unavailable', 'timeout', 'network', 'other'];
+      expect(Object.keys(first).sort()).toEqual(reasons.map((r) => `${exporter}/${r}`).sort());
+      for (const reason of reasons.filter((r) => r !== 'too_large')) expect(first[`${exporter}/${reason}`], reason).toBe(0);
+      const later = await waitFor(async () => {
+        const counts = await failureCounts(port);
+        return (counts[`${exporter}/too_large`] ?? 0) > first[`${exporter}/too_large`]! ? counts : undefined;
+      }, 30_000, 'the counter to grow');
+      expect(later[`${exporter}/too_large`]).toBeGreaterThan(first[`${exporter}/too_large`]!);
+      const lines = app.stderr().split('\n').filter((l) => l.includes('export failed'));
+      console.log(`${protocol}: too_large=${later[`${exporter}/too_large`]} log lines=${lines.length}: ${lines[0]}`);
+      // Several failures within a minute: one line (the first, at once).
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`[otel-workspace-metrics] warn: OTLP (${protocol}) export failed [reason=too_large]`);
+      expect(lines[0]).toContain('lower METRICS_OTLP_MAX_REQUEST_BYTES under its limit');
+    } finally {
+      await app.stop();
+      await collector.stop();
+    }
+  }, 180_000);
+
+  it('with METRICS_OTLP_MAX_REQUEST_BYTES under the receiver limit, every recording arrives in several requests', async () => {
+    const collector = await startCollector({ allowlist: ALLOWLIST, configs: ['config.yaml', overlay] });
+    const prometheus = await startPrometheus({ targets: [collector.prometheusTarget] });
+    const port = await freePort();
+    const app = startKit(collector, protocol, port, { METRICS_OTLP_MAX_REQUEST_BYTES: String(limit - 16 * 1024) });
+    try {
+      const expected = await waitFor(() => {
+        try {
+          return workload(app);
+        } catch {
+          return undefined;
+        }
+      }, 20_000, 'the workload');
+      await waitFor(
+        async () =>
+          (await prometheus.scalar('sum(action_executions_total)')) === expected.actions &&
+          (await prometheus.scalar('sum(action_executions_by_workspace_total)')) === expected.actions &&
+          (await prometheus.scalar('sum(action_duration_by_workspace_seconds_count)')) === expected.actions &&
+          (await prometheus.scalar('sum(queue_jobs_by_workspace_total)')) === expected.queueJobs
+            ? true
+            : undefined,
+        120_000,
+        `Prometheus to count ${expected.actions} actions and ${expected.queueJobs} jobs`,
+      );
+      // Each allowlisted workspace its own series: the collection is far over one request.
+      expect(await prometheus.scalar('count(count by (workspace_id) (action_executions_by_workspace_total))')).toBe(WORKSPACES + 1);
+      const counts = await failureCounts(port);
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
+      expect(app.stderr()).not.toContain('export failed');
+      // The collector refused nothing.
+      const telemetry = parseExposition(await httpText(collector.telemetryUrl));
+      const accepted = sumSamples(telemetry, 'otelcol_receiver_accepted_metric_points_total');
+      expect(accepted).toBeGreaterThan(0);
+      expect(sumSamples(telemetry, 'otelcol_receiver_refused_metric_points_total')).toBe(0);
+      console.log(`${protocol}: ${expected.actions} actions and ${expected.queueJobs} jobs arrived with requests of at most ${limit - 16 * 1024} bytes`);
+    } finally {
+      await app.stop();
+      await prometheus.stop();
+      await collector.stop();
+    }
+  }, 180_000);
+});
