@@ -34,6 +34,8 @@ export interface KitConfig {
     allowlistPollMillis: number;
     sampleRate: number;
     mode: WorkspacePolicyMode;
+    /** METRICS_WORKSPACE_PASSTHROUGH_LIMIT: pass-through sends at most this many distinct raw values per process; later ones fold into `__other__`. */
+    passthroughLimit: number;
   };
   collectorIntervalMillis: number;
   /** METRICS_RECORDING_PATH; `fast` falls back to `views` when a reader wants delta temporality. */
@@ -93,6 +95,7 @@ export const DEFAULT_CONFIG: KitConfig = {
     allowlistPollMillis: 30_000,
     sampleRate: 0,
     mode: 'enforce',
+    passthroughLimit: 2_000,
   },
   collectorIntervalMillis: 5_000,
   recordingPath: 'fast',
@@ -131,6 +134,7 @@ export const CONFIG_VARIABLES = [
   'METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL',
   'METRICS_WORKSPACE_SAMPLE_RATE',
   'METRICS_WORKSPACE_POLICY',
+  'METRICS_WORKSPACE_PASSTHROUGH_LIMIT',
   'METRICS_COLLECTOR_INTERVAL',
   'METRICS_RECORDING_PATH',
   'OTEL_LOG_LEVEL',
@@ -273,6 +277,7 @@ export function readConfig(env: Env = process.env): ConfigResult {
     r.integer('METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL', d.workspace.allowlistPollMillis / 1000, 1, 86_400) * 1000;
   const sampleRate = r.fraction('METRICS_WORKSPACE_SAMPLE_RATE', d.workspace.sampleRate);
   const mode = r.oneOf('METRICS_WORKSPACE_POLICY', ['enforce', 'passthrough'] as const, d.workspace.mode);
+  const passthroughLimit = r.integer('METRICS_WORKSPACE_PASSTHROUGH_LIMIT', d.workspace.passthroughLimit, 0, 1_000_000);
 
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
   const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
@@ -288,7 +293,7 @@ export function readConfig(env: Env = process.env): ConfigResult {
       otlp: { protocol, maxRequestBytes },
       exportIntervalMillis,
       exportTimeoutMillis,
-      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode },
+      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode, passthroughLimit },
       collectorIntervalMillis,
       recordingPath,
       logLevel,

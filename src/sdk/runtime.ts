@@ -171,6 +171,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
           allowlist: config.workspace.allowlist,
           sampleRate: config.workspace.sampleRate,
           mode: config.workspace.mode,
+          passthroughLimit: config.workspace.passthroughLimit,
         })
       : undefined;
     this.workspacePolicy = workspacePolicy;

@@ -75,6 +75,7 @@ describe('readConfig', () => {
     METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL: ['0', '90000', '1.5', 'often'],
     METRICS_WORKSPACE_SAMPLE_RATE: ['2', '-0.1', 'half'],
     METRICS_WORKSPACE_POLICY: ['lenient'],
+    METRICS_WORKSPACE_PASSTHROUGH_LIMIT: ['-1', '1000001', 'many'],
     METRICS_COLLECTOR_INTERVAL: ['0', 'fast'],
     METRICS_RECORDING_PATH: ['turbo', 'sdk'],
     METRICS_SCRAPE_CACHE_MS: ['-5', '60001', 'soon'],
