@@ -98,7 +98,17 @@ export class KitOtlpExporter implements PushMetricExporter {
     this.size = requestSizer(config.otlp.protocol);
   }
 
+  /** A collection's requests are still going out (the reader may have given up waiting: OTEL_METRIC_EXPORT_TIMEOUT). */
+  private sending = false;
+
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    if (this.sending) {
+      // One collection at a time: requests of two collections would pile up on a slow receiver. The
+      // next collection carries the same cumulative values, so skipping this one loses nothing.
+      warnRateLimited(`export-busy:${this.exporter}`, `${this.label}: the previous collection's requests are still being sent (over OTEL_METRIC_EXPORT_TIMEOUT); this collection is skipped, the next one carries its values`);
+      resultCallback({ code: 1, error: new Error('the previous collection is still being sent') });
+      return;
+    }
     let plan: SplitPlan;
     try {
       plan = splitCollection(metrics, this.config.otlp.maxRequestBytes, this.size);
@@ -109,8 +119,10 @@ export class KitOtlpExporter implements PushMetricExporter {
     const results: ExportResult[] = plan.oversized.map(({ metric, bytes }) =>
       this.failed(new ExportFailure(`a data point of ${metric} needs a ${bytes}-byte request, over METRICS_OTLP_MAX_REQUEST_BYTES=${this.config.otlp.maxRequestBytes}; not sent`, 'too_large')),
     );
+    this.sending = true;
     const next = (index: number): void => {
       if (index >= plan.requests.length) {
+        this.sending = false;
         resultCallback(combineResults(results));
         return;
       }

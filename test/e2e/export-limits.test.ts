@@ -63,8 +63,8 @@ function startKit(collector: RunningCollector, protocol: Protocol, metricsPort: 
       METRICS_PORT: String(metricsPort),
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       OTEL_EXPORTER_OTLP_ENDPOINT: protocol === 'grpc' ? collector.grpcEndpoint : collector.httpEndpoint,
-      OTEL_METRIC_EXPORT_INTERVAL: '2000',
-      OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      OTEL_METRIC_EXPORT_INTERVAL: '3000',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '10000',
       METRICS_WORKSPACE_LABEL: 'on',
       METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
       METRICS_RUNTIME: 'off',
@@ -76,7 +76,7 @@ function startKit(collector: RunningCollector, protocol: Protocol, metricsPort: 
 
 /** The kit's export failure counts by `exporter/reason`, from its embedded endpoint. */
 async function failureCounts(port: number): Promise<Record<string, number>> {
-  const body = await httpText(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+  const body = await httpText(`http://127.0.0.1:${port}/metrics`, undefined, 30_000).catch(() => undefined);
   if (body === undefined) return {};
   const out: Record<string, number> = {};
   for (const family of parseExposition(body).values()) {
@@ -104,11 +104,16 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
     const port = await freePort();
     // 8 MiB allowed on the kit's side: one request per collection, over the receiver's limit.
     const app = startKit(collector, protocol, port, { METRICS_OTLP_MAX_REQUEST_BYTES: String(8 * 1024 * 1024) });
+    // The generated alerts, evaluated every second by a real Prometheus scraping the kit's embedded endpoint.
+    const prometheus = await startPrometheus({ targets: [`127.0.0.1:${port}`], scrapeIntervalSeconds: 5, evaluationIntervalSeconds: 1, ruleFiles: [join(ROOT, 'prometheus', 'rules', 'alerts.yml')] });
     try {
+      let seen: Record<string, number> = {};
       const first = await waitFor(async () => {
-        const counts = await failureCounts(port);
-        return (counts[`${exporter}/too_large`] ?? 0) >= 2 ? counts : undefined;
-      }, 90_000, `two too_large failures on the kit's endpoint`);
+        seen = await failureCounts(port);
+        return (seen[`${exporter}/too_large`] ?? 0) >= 2 ? seen : undefined;
+      }, 90_000, `two too_large failures on the kit's endpoint`).catch((error: Error) => {
+        throw new Error(`${error.message}; last counts ${JSON.stringify(seen)}; kit stderr:\n${app.stderr().slice(-2000)}`);
+      });
       const reasons = ['too_large', 'refused', 'unavailable', 'timeout', 'network', 'other'];
       expect(Object.keys(first).sort()).toEqual(reasons.map((r) => `${exporter}/${r}`).sort());
       for (const reason of reasons.filter((r) => r !== 'too_large')) expect(first[`${exporter}/${reason}`], reason).toBe(0);
@@ -123,15 +128,29 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(`[otel-workspace-metrics] warn: OTLP (${protocol}) export failed [reason=too_large]`);
       expect(lines[0]).toContain('lower METRICS_OTLP_MAX_REQUEST_BYTES under its limit');
+      // MetricsExportFailing: pending (its `for:` is 10 minutes) for this instance, exporter and reason only.
+      const alert = await waitFor(async () => {
+        const answer = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string; value: string }[] } };
+        const mine = answer.data.alerts.filter((a) => a.labels.alertname === 'MetricsExportFailing');
+        return mine.length > 0 ? mine : undefined;
+      }, 60_000, 'MetricsExportFailing to be pending');
+      console.log(`${protocol}: ${JSON.stringify(alert)}`);
+      expect(alert).toHaveLength(1);
+      expect(alert[0]!.state).toBe('pending');
+      expect(alert[0]!.labels).toMatchObject({ alertname: 'MetricsExportFailing', severity: 'warning', exporter, reason: 'too_large', instance: `127.0.0.1:${port}` });
+      expect(Number(alert[0]!.value)).toBeGreaterThan(0);
+      const pending = await prometheus.query('ALERTS{alertname="MetricsExportFailing"}');
+      expect(pending.map((s) => [s.metric.alertstate, s.metric.exporter, s.metric.reason])).toEqual([['pending', exporter, 'too_large']]);
     } finally {
       await app.stop();
+      await prometheus.stop();
       await collector.stop();
     }
   }, 180_000);
 
   it('with METRICS_OTLP_MAX_REQUEST_BYTES under the receiver limit, every recording arrives in several requests', async () => {
     const collector = await startCollector({ allowlist: ALLOWLIST, configs: ['config.yaml', overlay] });
-    const prometheus = await startPrometheus({ targets: [collector.prometheusTarget] });
+    const prometheus = await startPrometheus({ targets: [collector.prometheusTarget], scrapeIntervalSeconds: 5 });
     const port = await freePort();
     const app = startKit(collector, protocol, port, { METRICS_OTLP_MAX_REQUEST_BYTES: String(limit - 16 * 1024) });
     try {
@@ -142,17 +161,24 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
           return undefined;
         }
       }, 20_000, 'the workload');
+      const sums = async () => [
+        await prometheus.scalar('sum(action_executions_total)'),
+        await prometheus.scalar('sum(action_executions_by_workspace_total)'),
+        await prometheus.scalar('sum(action_duration_by_workspace_seconds_count)'),
+        await prometheus.scalar('sum(queue_jobs_by_workspace_total)'),
+      ];
+      const want = [expected.actions, expected.actions, expected.actions, expected.queueJobs];
+      let last: number[] = [];
       await waitFor(
-        async () =>
-          (await prometheus.scalar('sum(action_executions_total)')) === expected.actions &&
-          (await prometheus.scalar('sum(action_executions_by_workspace_total)')) === expected.actions &&
-          (await prometheus.scalar('sum(action_duration_by_workspace_seconds_count)')) === expected.actions &&
-          (await prometheus.scalar('sum(queue_jobs_by_workspace_total)')) === expected.queueJobs
-            ? true
-            : undefined,
+        async () => {
+          last = await sums();
+          return last.every((value, i) => value === want[i]) || undefined;
+        },
         120_000,
         `Prometheus to count ${expected.actions} actions and ${expected.queueJobs} jobs`,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; last sums ${JSON.stringify(last)} (want ${JSON.stringify(want)}); kit stderr:\n${app.stderr().slice(-2000)}`);
+      });
       // Each allowlisted workspace its own series: the collection is far over one request.
       expect(await prometheus.scalar('count(count by (workspace_id) (action_executions_by_workspace_total))')).toBe(WORKSPACES + 1);
       const counts = await failureCounts(port);
@@ -160,9 +186,8 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
       expect(app.stderr()).not.toContain('export failed');
       // The collector refused nothing.
       const telemetry = parseExposition(await httpText(collector.telemetryUrl));
-      const accepted = sumSamples(telemetry, 'otelcol_receiver_accepted_metric_points_total');
-      expect(accepted).toBeGreaterThan(0);
-      expect(sumSamples(telemetry, 'otelcol_receiver_refused_metric_points_total')).toBe(0);
+      expect(sumSamples(telemetry, 'otelcol_receiver_accepted_metric_points')).toBeGreaterThan(0);
+      expect(sumSamples(telemetry, 'otelcol_receiver_refused_metric_points')).toBe(0);
       console.log(`${protocol}: ${expected.actions} actions and ${expected.queueJobs} jobs arrived with requests of at most ${limit - 16 * 1024} bytes`);
     } finally {
       await app.stop();

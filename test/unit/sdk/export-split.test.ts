@@ -224,3 +224,52 @@ describe('KitOtlpExporter', () => {
     expect(failures.snapshot().reduce((sum, s) => sum + s.count, 0)).toBe(0);
   });
 });
+
+describe('KitOtlpExporter, one collection at a time', () => {
+  afterEach(() => resetLogWindows());
+
+  it('skips a collection while the previous one is still being sent (the reader gave up waiting), says so once, counts no request', async () => {
+    const rm = await collection(20, 100);
+    const lines: string[] = [];
+    const previous = setLogSink((line) => lines.push(line));
+    try {
+      const pending: (() => void)[] = [];
+      const sent: ResourceMetrics[] = [];
+      const slow: PushMetricExporter = {
+        export(part, callback) {
+          sent.push(part);
+          pending.push(() => callback({ code: 0 }));
+        },
+        forceFlush: async () => undefined,
+        shutdown: async () => undefined,
+      };
+      const failures = new ExportFailures(['otlp_http']);
+      const exporter = new KitOtlpExporter(slow, { otlp: { protocol: 'http/protobuf', maxRequestBytes: 32 * 1024 } }, failures);
+      /** Answer the slow receiver's requests one by one until `result` settles. */
+      const drain = async (result: Promise<ExportResult>): Promise<ExportResult> => {
+        let settled: ExportResult | undefined;
+        void result.then((r) => (settled = r));
+        while (settled === undefined) {
+          pending.shift()?.();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return settled;
+      };
+      const first = new Promise<ExportResult>((resolve) => exporter.export(rm, resolve));
+      const second = await new Promise<ExportResult>((resolve) => exporter.export(rm, resolve));
+      expect(second.code).toBe(1);
+      expect(second.error?.message).toBe('the previous collection is still being sent');
+      expect(sent).toHaveLength(1);
+      expect((await drain(first)).code).toBe(0);
+      expect(sent.length).toBeGreaterThan(1);
+      expect(points(sent)).toEqual(points([rm]));
+      expect(failures.snapshot().reduce((sum, s) => sum + s.count, 0)).toBe(0);
+      expect(lines.filter((l) => l.includes('still being sent'))).toHaveLength(1);
+      // Once done, the next collection goes out.
+      const third = drain(new Promise<ExportResult>((resolve) => exporter.export(rm, resolve)));
+      expect((await third).code).toBe(0);
+    } finally {
+      setLogSink(previous);
+    }
+  });
+});
