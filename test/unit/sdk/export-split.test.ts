@@ -273,3 +273,14 @@ describe('KitOtlpExporter, one collection at a time', () => {
     }
   });
 });
+
+describe('the export failure counter', () => {
+  it('comes out in Prometheus under the name the MetricsExportFailing alert reads, with its labels', async () => {
+    const { prometheusName } = await import('../../../src/model/types');
+    const { exportFailures } = await import('../../../src/catalogue/self');
+    const { KIT_EXPORT_FAILURES, KIT_EXPORT_FAILURE_LABELS } = await import('../../../src/ops/rules-export');
+    expect(prometheusName(exportFailures, 'baseline')).toBe('otel_workspace_metrics_export_failures_total');
+    expect(prometheusName(exportFailures, 'baseline')).toBe(KIT_EXPORT_FAILURES);
+    expect(exportFailures.labels).toEqual([...KIT_EXPORT_FAILURE_LABELS]);
+  });
+});
