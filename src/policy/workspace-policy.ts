@@ -180,6 +180,7 @@ export class WorkspacePolicy {
   private readonly unlisted: WindowedDistinct;
   private readonly foldCounters = new Map<string, FoldCounter>();
   private readonly now: () => number;
+  /** Pass-through: distinct raw values sent as they are, besides allowlisted ids (METRICS_WORKSPACE_PASSTHROUGH_LIMIT). */
   readonly passthroughLimit: number;
   /** Pass-through: the raw values admitted so far (first come, kept for the process's life: a series never moves). */
   private readonly passedThrough = new Set<string>();
