@@ -30,6 +30,8 @@ interface Row {
   seconds: number;
   collector: string;
   note: string;
+  /** Series per metric name, to say where two runs differ. */
+  byName: Map<string, number>;
 }
 
 async function measure(mode: 'enforce' | 'passthrough', protocol: Protocol, workspaces: number): Promise<Row> {
@@ -51,6 +53,8 @@ async function measure(mode: 'enforce' | 'passthrough', protocol: Protocol, work
         METRICS_WORKSPACE_LABEL: 'on',
         METRICS_WORKSPACE_ALLOWLIST: ALLOWLIST.join(','),
         METRICS_WORKSPACE_POLICY: mode,
+        // Runtime metrics add series by what the process did (GC kinds, heap spaces), not by workspaces.
+        METRICS_RUNTIME: 'off',
         BENCH_WORKSPACES: String(workspaces),
       },
     });
@@ -71,6 +75,7 @@ async function measure(mode: 'enforce' | 'passthrough', protocol: Protocol, work
         const arrived =
           (await p.scalar('sum(action_executions_by_workspace_total)')) === expected.actions &&
           (await p.scalar('sum(action_executions_total)')) === expected.actions &&
+          (await p.scalar('sum(action_duration_by_workspace_seconds_count)')) === expected.actions &&
           (await p.scalar('sum(queue_jobs_by_workspace_total)')) === expected.jobs &&
           (await p.scalar('sum(queue_job_duration_by_workspace_seconds_count)')) === expected.jobs;
         if (arrived) return 'arrived';
@@ -86,7 +91,9 @@ async function measure(mode: 'enforce' | 'passthrough', protocol: Protocol, work
       note = `NOT all arrived (${outcome}): ${seen} of ${expected.actions} actions${failure ? `; OTLP export failed (${failure[1]}: ${failure[2]})` : ''}`;
     }
     await sleep(3_000); // a few more scrapes and exports: nothing new may appear
+    const byName = new Map((await p.query('count by (__name__) ({__name__=~".+"})')).map((s) => [s.metric.__name__ ?? '', s.value] as [string, number]));
     return {
+      byName,
       mode,
       protocol,
       workspaces,
@@ -125,6 +132,14 @@ export async function series(): Promise<{ identical: Record<string, boolean>; ro
     ['OTLP', 'SDK policy', 'collector config', 'workspaces', 'head series', '_by_workspace series', 'workspace_id values', 'overflow series', 'run s', 'note'],
     rows.map((r) => [r.protocol, r.mode, r.collector, r.workspaces, r.headSeries, r.byWorkspaceSeries, r.workspaceValues, r.overflowSeries, r.seconds, r.note]),
   );
+  // Where a run's head series differ from the first run's: series per metric name.
+  const reference = rows[0];
+  for (const row of rows.slice(1)) {
+    if (reference === undefined || row.headSeries === reference.headSeries) continue;
+    const names = new Set([...reference.byName.keys(), ...row.byName.keys()]);
+    const diff = [...names].filter((n) => reference.byName.get(n) !== row.byName.get(n)).map((n) => `${n} ${reference.byName.get(n) ?? 0}→${row.byName.get(n) ?? 0}`);
+    console.log(`  ${row.protocol} ${row.mode} ${row.workspaces}: head series differ from ${reference.protocol} ${reference.mode} ${reference.workspaces} in ${diff.join(', ')}`);
+  }
   // Per protocol: every cell arrived, and every cell (both modes, every workspace count) has the same head series.
   const identical: Record<string, boolean> = {};
   for (const protocol of protocols) {
