@@ -87,8 +87,9 @@ async function measure(mode: 'enforce' | 'passthrough', protocol: Protocol, work
     ).catch(() => 'timed out');
     if (outcome !== 'arrived') {
       const seen = await p.scalar('sum(action_executions_by_workspace_total)').catch(() => Number.NaN);
+      const histogram = await p.scalar('sum(action_duration_by_workspace_seconds_count)').catch(() => Number.NaN);
       const failure = /export failed \[reason=([a-z_]+)\] \(([^)]*)\)/.exec(tracked.output());
-      note = `NOT all arrived (${outcome}): ${seen} of ${expected.actions} actions${failure ? `; OTLP export failed (${failure[1]}: ${failure[2]})` : ''}`;
+      note = `NOT all arrived (${outcome}): ${seen} of ${expected.actions} actions (histogram count ${histogram})${failure ? `; OTLP export failed (${failure[1]}: ${failure[2]})` : ''}`;
     }
     await sleep(3_000); // a few more scrapes and exports: nothing new may appear
     const byName = new Map((await p.query('count by (__name__) ({__name__=~".+"})')).map((s) => [s.metric.__name__ ?? '', s.value] as [string, number]));
