@@ -55,7 +55,8 @@ export function failureReason(error: unknown): ExportFailureReason {
   const message = text(e);
   if (typeof e.code === 'string') {
     if (e.code === 'ETIMEDOUT') return 'timeout';
-    if (NETWORK_CODES.has(e.code)) return 'network';
+    // TLS: the connection could not be established (unverifiable or expired certificate, wrong host name).
+    if (NETWORK_CODES.has(e.code) || /CERT|TLS|SSL|SIGNATURE/.test(e.code)) return 'network';
   }
   if (typeof e.code === 'number' && e.code >= 100) return httpReason(e.code, message);
   if (typeof e.code === 'number' && 'details' in e) return grpcReason(e.code, message);

@@ -150,6 +150,8 @@ describe('failureReason', () => {
     [grpc(16, 'no token'), 'refused'],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'network'],
     [Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), 'timeout'],
+    [Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }), 'network'],
+    [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'network'],
     [new Error('Request timed out'), 'timeout'],
     [new Error('Export failed with retryable status'), 'unavailable'],
     [new ExportFailure('too big', 'too_large'), 'too_large'],
