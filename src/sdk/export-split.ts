@@ -32,7 +32,6 @@
  */
 import type { ExportResult } from '@opentelemetry/core';
 import type { MetricData, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { OtlpProtocol } from '../config/env';
 
 /** Default request cap: 3 MiB, under the OTLP/gRPC receiver's 4 MiB default and OTLP/HTTP's 20 MiB, with room for headers and framing. */
@@ -45,6 +44,8 @@ export type RequestSizer = (metrics: ResourceMetrics) => number;
 
 /** The size the exporter for `protocol` will send (its own serializer, uncompressed: every receiver limits the decompressed size too). */
 export function requestSizer(protocol: OtlpProtocol): RequestSizer {
+  // Loaded on demand, as the exporters are: a kit that does not export OTLP never pays for it.
+  const { JsonMetricsSerializer, ProtobufMetricsSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
   const serializer = protocol === 'http/json' ? JsonMetricsSerializer : ProtobufMetricsSerializer;
   return (metrics) => serializer.serializeRequest(metrics)?.byteLength ?? 0;
 }

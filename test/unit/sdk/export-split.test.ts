@@ -13,6 +13,9 @@ import { ExportFailure, ExportFailures, failureReason } from '../../../src/sdk/e
 import { KitOtlpExporter } from '../../../src/sdk/readers';
 import { resetLogWindows, setLogSink } from '../../../src/log';
 import { readConfig } from '../../../src/config/env';
+import { prometheusName } from '../../../src/model/types';
+import { exportFailures } from '../../../src/catalogue/self';
+import { KIT_EXPORT_FAILURES, KIT_EXPORT_FAILURE_LABELS } from '../../../src/ops/rules-export';
 
 class CollectingReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -277,10 +280,7 @@ describe('KitOtlpExporter, one collection at a time', () => {
 });
 
 describe('the export failure counter', () => {
-  it('comes out in Prometheus under the name the MetricsExportFailing alert reads, with its labels', async () => {
-    const { prometheusName } = await import('../../../src/model/types');
-    const { exportFailures } = await import('../../../src/catalogue/self');
-    const { KIT_EXPORT_FAILURES, KIT_EXPORT_FAILURE_LABELS } = await import('../../../src/ops/rules-export');
+  it('comes out in Prometheus under the name the MetricsExportFailing alert reads, with its labels', () => {
     expect(prometheusName(exportFailures, 'baseline')).toBe('otel_workspace_metrics_export_failures_total');
     expect(prometheusName(exportFailures, 'baseline')).toBe(KIT_EXPORT_FAILURES);
     expect(exportFailures.labels).toEqual([...KIT_EXPORT_FAILURE_LABELS]);
