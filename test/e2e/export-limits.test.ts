@@ -148,11 +148,20 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
     }
   }, 180_000);
 
-  it('with METRICS_OTLP_MAX_REQUEST_BYTES under the receiver limit, every recording arrives in several requests', async () => {
-    const collector = await startCollector({ allowlist: ALLOWLIST, configs: ['config.yaml', overlay] });
+  it.each([
+    ['enforce', ALLOWLIST, WORKSPACES + 1],
+    // Pass-through: the collector folds the 1,480 raw ids it does not list into __other__, whose
+    // contributions arrive in several requests of one collection: the processor must merge across them.
+    ['passthrough', ALLOWLIST.slice(0, 20), 21],
+  ] as const)('SDK %s: with METRICS_OTLP_MAX_REQUEST_BYTES under the receiver limit, every recording arrives in several requests', async (mode, collectorAllowlist, workspaceValues) => {
+    const collector = await startCollector({ allowlist: [...collectorAllowlist], configs: ['config.yaml', overlay] });
     const prometheus = await startPrometheus({ targets: [collector.prometheusTarget], scrapeIntervalSeconds: 5 });
     const port = await freePort();
-    const app = startKit(collector, protocol, port, { METRICS_OTLP_MAX_REQUEST_BYTES: String(limit - 16 * 1024) });
+    const app = startKit(collector, protocol, port, {
+      METRICS_OTLP_MAX_REQUEST_BYTES: String(limit - 16 * 1024),
+      METRICS_WORKSPACE_POLICY: mode,
+      ...(mode === 'passthrough' ? { METRICS_WORKSPACE_ALLOWLIST: '' } : {}),
+    });
     try {
       const expected = await waitFor(() => {
         try {
@@ -179,8 +188,9 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
       ).catch((error: Error) => {
         throw new Error(`${error.message}; last sums ${JSON.stringify(last)} (want ${JSON.stringify(want)}); kit stderr:\n${app.stderr().slice(-2000)}`);
       });
-      // Each allowlisted workspace its own series: the collection is far over one request.
-      expect(await prometheus.scalar('count(count by (workspace_id) (action_executions_by_workspace_total))')).toBe(WORKSPACES + 1);
+      // enforce: each of the 1,500 allowlisted workspaces its own series (the collection is far over one request);
+      // passthrough: the collector's 20 and __other__.
+      expect(await prometheus.scalar('count(count by (workspace_id) (action_executions_by_workspace_total))')).toBe(workspaceValues);
       const counts = await failureCounts(port);
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
       expect(app.stderr()).not.toContain('export failed');
@@ -188,7 +198,7 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
       const telemetry = parseExposition(await httpText(collector.telemetryUrl));
       expect(sumSamples(telemetry, 'otelcol_receiver_accepted_metric_points')).toBeGreaterThan(0);
       expect(sumSamples(telemetry, 'otelcol_receiver_refused_metric_points')).toBe(0);
-      console.log(`${protocol}: ${expected.actions} actions and ${expected.queueJobs} jobs arrived with requests of at most ${limit - 16 * 1024} bytes`);
+      console.log(`${protocol} ${mode}: ${expected.actions} actions and ${expected.queueJobs} jobs arrived with requests of at most ${limit - 16 * 1024} bytes`);
     } finally {
       await app.stop();
       await prometheus.stop();
