@@ -6,8 +6,15 @@
  *   on its embedded endpoint and logs one line for the reason;
  * - with METRICS_OTLP_MAX_REQUEST_BYTES under the receivers' limit, the same
  *   collection arrives split into several requests, every recording counted in
- *   Prometheus (the receiver would refuse any request over its limit).
- * Over OTLP/HTTP (protobuf) and OTLP/gRPC.
+ *   Prometheus (the receiver would refuse any request over its limit), with
+ *   the SDK enforcing (1,500 allowlisted workspaces, no series shared between
+ *   requests) and in pass-through (the collector folds 1,480 raw ids into
+ *   __other__, whose contributions arrive in several requests of one
+ *   collection: the workspacepolicy processor must merge across requests).
+ * Over OTLP/HTTP (protobuf) and OTLP/gRPC. The refusing case also loads the
+ * generated prometheus/rules/alerts.yml into a real Prometheus scraping the
+ * kit: MetricsExportFailing is pending (its `for:` is 10 minutes) with the
+ * exporter and reason labels.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
