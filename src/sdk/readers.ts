@@ -77,6 +77,9 @@ export function safeExportMessage(message: unknown, secrets: readonly string[]):
  * (export-failures.ts), never thrown. The collection's result is success only
  * when every request succeeded.
  */
+/** A request the inner exporter has not answered after this long counts as timed out. */
+const REQUEST_GUARD_MILLIS = 5 * 60_000;
+
 export class KitOtlpExporter implements PushMetricExporter {
   readonly selectAggregationTemporality: PushMetricExporter['selectAggregationTemporality'];
   readonly selectAggregation: PushMetricExporter['selectAggregation'];
@@ -127,9 +130,14 @@ export class KitOtlpExporter implements PushMetricExporter {
         return;
       }
       let done = false;
+      // The exporters always answer (their own timeout, OTEL_EXPORTER_OTLP_TIMEOUT); should one never
+      // do so, this request counts as timed out and the next collection is not held back for ever.
+      const guard = setTimeout(() => finish({ code: 1, error: new ExportFailure('no answer from the exporter within 5 minutes', 'timeout') }), REQUEST_GUARD_MILLIS);
+      guard.unref();
       const finish = (result: ExportResult): void => {
         if (done) return;
         done = true;
+        clearTimeout(guard);
         results.push(result.code === 0 ? result : this.failed(result.error));
         next(index + 1);
       };

@@ -3,7 +3,7 @@
  * by reason (src/sdk/export-failures.ts). Sizes are checked with the real
  * serializers the exporters use; collections come from a real MeterProvider.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MeterProvider, MetricReader, type ResourceMetrics, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -284,5 +284,35 @@ describe('the export failure counter', () => {
     expect(prometheusName(exportFailures, 'baseline')).toBe('otel_workspace_metrics_export_failures_total');
     expect(prometheusName(exportFailures, 'baseline')).toBe(KIT_EXPORT_FAILURES);
     expect(exportFailures.labels).toEqual([...KIT_EXPORT_FAILURE_LABELS]);
+  });
+});
+
+describe('KitOtlpExporter, an exporter that never answers', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    resetLogWindows();
+  });
+
+  it('counts the request as timed out after 5 minutes and lets the next collection go', async () => {
+    const rm = await collection(2, 10);
+    vi.useFakeTimers();
+    const previous = setLogSink(() => undefined);
+    try {
+      const silent: PushMetricExporter = { export: () => undefined, forceFlush: async () => undefined, shutdown: async () => undefined };
+      const failures = new ExportFailures(['otlp_grpc']);
+      const exporter = new KitOtlpExporter(silent, { otlp: { protocol: 'grpc', maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES } }, failures);
+      let result: ExportResult | undefined;
+      exporter.export(rm, (r) => (result = r));
+      vi.advanceTimersByTime(5 * 60_000 - 1);
+      expect(result).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      expect(result?.code).toBe(1);
+      expect(failures.snapshot().find((s) => s.reason === 'timeout')?.count).toBe(1);
+      let next: ExportResult | undefined;
+      exporter.export(rm, (r) => (next = r));
+      expect(next).toBeUndefined(); // sent, not skipped as "still being sent"
+    } finally {
+      setLogSink(previous);
+    }
   });
 });
