@@ -40,6 +40,17 @@ export interface OpsThresholds {
   readonly overflowGrowth: number;
   /** Share folded into __other__ above which WorkspaceAllowlistDiverged fires. */
   readonly allowlistDivergedRatio: number;
+  // runtime and process (src/ops/rules-runtime.ts)
+  /** Resident memory (RSS, bytes) of one process above which ProcessMemoryHigh fires: set it below your container's memory limit. */
+  readonly processMemoryBytes: number;
+  /** V8 heap used over the heap size limit above which NodejsHeapNearLimit fires. */
+  readonly heapUsedRatio: number;
+  /** Event loop delay p99 (s, averaged over 5 minutes) above which NodejsEventLoopDelayHigh fires. */
+  readonly eventLoopDelayP99Seconds: number;
+  /** Share of time in GC pauses (over 5 minutes) above which NodejsGcTimeHigh fires. */
+  readonly gcTimeRatio: number;
+  /** Restarts of one instance within 30 minutes above which ProcessRestarting fires. */
+  readonly processRestarts: number;
 }
 
 /** Label matchers added to the series the rules and dashboards read. */
@@ -109,6 +120,11 @@ export const DEFAULT_THRESHOLDS: OpsThresholds = {
   overflowRatio: 0.25,
   overflowGrowth: 1.5,
   allowlistDivergedRatio: 0.5,
+  processMemoryBytes: 1024 ** 3,
+  heapUsedRatio: 0.9,
+  eventLoopDelayP99Seconds: 0.25,
+  gcTimeRatio: 0.1,
+  processRestarts: 2,
 };
 
 export const DEFAULT_OPS_OPTIONS: OpsOptions = {
@@ -195,6 +211,11 @@ export const OPS_CONFIG_SCHEMA = z.strictObject({
       overflowRatio: ratio,
       overflowGrowth: z.number().gt(1).finite(),
       allowlistDivergedRatio: ratio,
+      processMemoryBytes: z.number().int().positive(),
+      heapUsedRatio: ratio,
+      eventLoopDelayP99Seconds: positive,
+      gcTimeRatio: ratio,
+      processRestarts: z.number().int().nonnegative(),
     })
     .partial()
     .optional(),

@@ -22,6 +22,7 @@ import { customFamilies, type CustomFamily } from './custom';
 import { humanizeDuration, humanizePercentage, num, pascalCase } from './format';
 import type { OpsThresholds } from './options';
 import { exportAlertTestSpecs } from './rule-tests-export';
+import { runtimeAlertTestSpecs, runtimeRecordingTestCases } from './rule-tests-runtime';
 import { KIT_EXPORT_FAILURES } from './rules-export';
 
 export interface InputSeries {
@@ -314,7 +315,7 @@ function customCase(family: CustomFamily, options: OpsOptions): RecordingTestCas
 
 export function recordingTestCases(options: OpsOptions): RecordingTestCase[] {
   const custom = customFamilies(options).flatMap((family) => customCase(family, options) ?? []);
-  return [...EXECUTION_FAMILIES.map((family) => familyCase(family, options)), httpAndCacheCase(), foldCase(options), ...custom];
+  return [...EXECUTION_FAMILIES.map((family) => familyCase(family, options)), httpAndCacheCase(), foldCase(options), ...custom, ...runtimeRecordingTestCases()];
 }
 
 // ---- alerts --------------------------------------------------------------
@@ -596,6 +597,8 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     ...Object.fromEntries(customFamilies(options).filter((f) => f.hasStatus).map((family) => [`${pascalCase(family.decl.name)}FailureRateHigh`, customFailureSpec(t, family)])),
     // export failures: src/ops/rule-tests-export.ts
     ...exportAlertTestSpecs(options),
+    // runtime and process: src/ops/rule-tests-runtime.ts
+    ...runtimeAlertTestSpecs(options),
   };
 }
 

@@ -36,6 +36,7 @@ import {
 } from './metrics';
 import { increase, maxBy, minBy, quantile, rate, rateRatio, sumBy } from './promql';
 import { exportAlertGroup } from './rules-export';
+import { runtimeAlertGroup, runtimeRecordingRuleGroup } from './rules-runtime';
 
 export interface RecordingRule {
   readonly record: string;
@@ -174,6 +175,8 @@ export function recordingRuleGroups(options: OpsOptions): RuleGroup<RecordingRul
       rules: custom.flatMap((family) => [...customRules(sel, 'job', ['job'], family, 'baseline'), ...customRules(sel, 'workspace', [workspace], family, 'workspace')]),
     });
   }
+  // runtime and process: src/ops/rules-runtime.ts
+  groups.push(runtimeRecordingRuleGroup(options));
   return groups;
 }
 
@@ -397,6 +400,8 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
   }
   // export failures: src/ops/rules-export.ts
   groups.push(exportAlertGroup(options));
+  // runtime and process: src/ops/rules-runtime.ts
+  groups.push(runtimeAlertGroup(options));
   return groups;
 }
 

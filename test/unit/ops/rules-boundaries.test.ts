@@ -201,6 +201,25 @@ const MUTATIONS: Mutation[] = [
   alertExpr('OtelCollectorRefusingMetricPoints', 'rate(', 'irate('),
   alertExpr('OtelCollectorRefusingMetricPoints', 'receiver, transport)', 'receiver)'),
   alertExpr('OtelCollectorExportFailing', 'rate(', 'irate('),
+  // runtime and process (src/ops/rules-runtime.ts; cases in prometheus/tests/alerts-boundaries-runtime.yaml)
+  alertExpr('ProcessMemoryHigh', '> 1073741824', '>= 1073741824'),
+  alertExpr('ProcessMemoryHigh', '> 1073741824', '> 1073741825'),
+  recording('RSS: max per instance → sum per job', 'max by (job, instance) (process_memory_usage_bytes)', 'sum by (job) (process_memory_usage_bytes)', ofAlert('ProcessMemoryHigh')),
+  alertExpr('NodejsHeapNearLimit', '> 0.9', '>= 0.9'),
+  alertExpr('NodejsHeapNearLimit', '> 0.9', '> 0.9000001'),
+  recording('heap used: sum over spaces → largest space', 'sum by (job, instance) (v8js_memory_heap_used_bytes)', 'max by (job, instance) (v8js_memory_heap_used_bytes)', ofAlert('NodejsHeapNearLimit')),
+  alertExpr('NodejsEventLoopDelayHigh', '> 0.25', '>= 0.25'),
+  alertExpr('NodejsEventLoopDelayHigh', '> 0.25', '> 0.27'),
+  recording('event loop delay: 5m average → 1m', 'nodejs_eventloop_delay_p99_seconds[5m]', 'nodejs_eventloop_delay_p99_seconds[1m]', ofAlert('NodejsEventLoopDelayHigh')),
+  recording('event loop delay: average → worst of the window', 'avg_over_time(', 'max_over_time(', ofAlert('NodejsEventLoopDelayHigh')),
+  alertExpr('NodejsGcTimeHigh', '> 0.1', '> 0.09'),
+  alertExpr('NodejsGcTimeHigh', '> 0.1', '> 0.11'),
+  recording('GC time: rate → irate', 'rate(v8js_gc_duration_seconds_sum', 'irate(v8js_gc_duration_seconds_sum', ofAlert('NodejsGcTimeHigh')),
+  recording('GC time: [5m] → [1m]', 'v8js_gc_duration_seconds_sum[5m]', 'v8js_gc_duration_seconds_sum[1m]', ofAlert('NodejsGcTimeHigh')),
+  alertExpr('ProcessRestarting', '> 2', '>= 2'),
+  alertExpr('ProcessRestarting', '> 2', '> 3'),
+  recording('restarts: [30m] → [1h]', 'process_uptime_seconds[30m]', 'process_uptime_seconds[1h]', ofAlert('ProcessRestarting')),
+  recording('restarts: resets → changes', 'resets(process_uptime_seconds', 'changes(process_uptime_seconds', ofAlert('ProcessRestarting')),
 ];
 
 describe('alert boundary tests', () => {
@@ -270,6 +289,19 @@ describe('non-default thresholds', () => {
         'WorkspaceOverflowGrowing',
       ].sort(),
     );
+  }, 300_000);
+});
+
+describe('non-default runtime thresholds', () => {
+  it('the cases of test/fixtures/ops-thresholds-runtime.test.yaml pass on rules generated with test/fixtures/ops-thresholds.yaml, and fail on the default rules for each runtime alert', () => {
+    const files = renderArtifacts(loadOpsConfig(join(ROOT, NON_DEFAULT_CONFIG)));
+    const tests = parse(readFileSync(join(ROOT, 'test/fixtures/ops-thresholds-runtime.test.yaml'), 'utf8')) as TestFile;
+    const custom = runAgainst({ recording: files.get(RULE_FILES.recording)!, alerts: files.get(RULE_FILES.alerts)! }, tests, 'non-default-runtime');
+    expect(custom.status, custom.output).toBe(0);
+    const defaultRun = runAgainst(rules(), tests, 'non-default-runtime-on-defaults');
+    expect(defaultRun.status).not.toBe(0);
+    const failedAlerts = new Set([...defaultRun.output.matchAll(/alertname: (\w+), time/g)].map((m) => m[1]));
+    expect([...failedAlerts].sort()).toEqual(['NodejsEventLoopDelayHigh', 'NodejsGcTimeHigh', 'NodejsHeapNearLimit', 'ProcessMemoryHigh', 'ProcessRestarting']);
   }, 300_000);
 });
 
