@@ -66,6 +66,36 @@ const D = DURATION_BUCKETS_SECONDS;
 const FAIL = 0.4;
 const percentiles = (values: readonly number[], buckets: readonly number[]) => [quantile(0.5, values, buckets), quantile(0.95, values, buckets), quantile(0.99, values, buckets)];
 
+/**
+ * The runtime recording rules per process of ops-app: what any live Node
+ * process shows. The heap is in use and below its limit (0 < ratio < 1), GC
+ * takes some but not all of the time, the process uses CPU and tens of MB of
+ * RSS, and it never restarted during the test. (The recorded RSS and heap
+ * ratio are also compared with the raw series at the rule's own timestamp
+ * in dashboards-live.test.ts.)
+ */
+const RUNTIME_RULES: Readonly<Record<string, Expectation>> = {
+  'job_instance:nodejs_eventloop_delay_p99_seconds:avg5m': between(1e-6, 5),
+  'job_instance:v8js_memory_heap_used_bytes:ratio_limit': between(1e-4, 0.999),
+  'job_instance:v8js_gc_duration_seconds:ratio_rate5m': between(0, 0.999),
+  'job_instance:process_cpu_time_seconds:rate5m': between(1e-4, 2.05),
+  'job_instance:process_memory_usage_bytes:max': between(1e7, 8e9),
+  'job_instance:process_restarts:resets30m': value(0, 0),
+};
+
+const RUNTIME_RECORDED_PANELS: Readonly<Record<string, readonly Expectation[]>> = {
+  'owm-overview / Highest resident memory (RSS)': [between(1e7, 8e9)],
+  'owm-overview / Highest heap used / heap limit': [between(1e-4, 0.999)],
+  'owm-overview / Worst event loop delay (p99, 5m average)': [between(1e-6, 5)],
+  'owm-overview / Process restarts in 30 minutes': [value(0, 0)],
+  'owm-runtime / RSS per instance (recorded)': [between(1e7, 8e9)],
+  'owm-runtime / Heap used / heap limit': [between(1e-4, 0.999)],
+  'owm-runtime / Event loop delay p99, 5m average': [between(1e-6, 5)],
+  'owm-runtime / Share of time in GC pauses (5m)': [between(0, 0.999)],
+  'owm-runtime / CPU (5m)': [between(1e-4, 2.05)],
+  'owm-runtime / Restarts in 30 minutes': [value(0, 0)],
+};
+
 /** Panel targets: `${dashboard uid} / ${panel title}` → one expectation per target (refId A, B, ...). */
 export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>> = {
   // overview ($job = ops-app)
@@ -181,6 +211,8 @@ export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>
   'owm-runtime / Context switches per second': [between(0, 1e6)],
   'owm-runtime / Page faults per second': [between(0, 1e7)],
   'owm-runtime / Uptime': [between(1, 86_400)],
+  // runtime recording rules (src/ops/rules-runtime.ts) on the Overview and Runtime dashboards
+  ...RUNTIME_RECORDED_PANELS,
   // the application's own families (test/fixtures/ops-metrics.cjs)
   'owm-custom / invoice.renders per second': [rate(5)],
   'owm-custom / invoice.renders: failure ratio': [value(FAIL)],
@@ -191,6 +223,8 @@ export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>
 
 /** Recording rules, for job ops-app and workspace ws-0001 (rates per round, as above). */
 export function ruleExpectation(record: string): Expectation {
+  const runtime = RUNTIME_RULES[record];
+  if (runtime !== undefined) return runtime;
   const [level, metric, op] = record.split(':') as [string, string, string];
   const workspace = level === 'workspace';
   const perFamily = workspace ? 1 : 5;

@@ -408,6 +408,51 @@ describe('dashboards and recording rules on live data', () => {
     expect(failures, failures.join('\n')).toEqual([]);
   });
 
+  it('runtime rules and alerts: recorded RSS and heap ratio equal the raw series at the rule\'s timestamp; no runtime alert condition holds for the fixture processes, and each one with its threshold at 0 selects them', async () => {
+    const jobs = [APP_JOB, OPTIONS.jobs.embedded];
+    const at = async (expr: string, time?: string) => {
+      const path = `/api/v1/query?query=${encodeURIComponent(expr)}${time === undefined ? '' : `&time=${time}`}`;
+      const result = (await api(promUrl, path)) as ApiResult;
+      expect(result.status, `${expr}: ${result.error ?? ''}`).toBe('success');
+      return result.data!.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    };
+    const comparisons: [record: string, raw: string][] = [
+      ['job_instance:process_memory_usage_bytes:max', 'max by (job, instance) (process_memory_usage_bytes)'],
+      ['job_instance:v8js_memory_heap_used_bytes:ratio_limit', 'sum by (job, instance) (v8js_memory_heap_used_bytes) / max by (job, instance) (nodejs_heap_size_limit_bytes)'],
+    ];
+    for (const [record, raw] of comparisons) {
+      for (const job of jobs) {
+        // the sample's own timestamp: the raw expression at that instant is what the rule evaluated
+        const stamped = await at(`timestamp(${record}{job="${job}"})`);
+        expect(stamped.length, `${record}{job="${job}"}`).toBeGreaterThan(0);
+        const time = String(stamped[0]!.value);
+        const recordedValues = await at(`${record}{job="${job}"}`, time);
+        const rawValues = await at(raw.replace(/\(([a-z0-9_]+)\)/g, `($1{job="${job}"})`), time);
+        expect(rawValues.length, raw).toBe(recordedValues.length);
+        for (const sample of recordedValues) {
+          const match = rawValues.find((r) => r.metric.instance === sample.metric.instance);
+          expect(match, `${record} ${sample.metric.instance}`).toBeDefined();
+          // equal, but for a scrape that landed between the rule's evaluation and its write
+          expect(Math.abs(match!.value - sample.value) / sample.value, `${record}{job="${job}", instance="${sample.metric.instance}"}: ${sample.value} vs ${raw}: ${match!.value}`).toBeLessThan(0.02);
+        }
+      }
+    }
+    const body = (await api(promUrl, '/api/v1/rules?type=alert')) as { data: { groups: { name: string; rules: { name: string; query: string; health: string }[] }[] } };
+    const runtimeAlerts = body.data.groups.find((g) => g.name === 'otel-workspace-metrics.runtime.alerts')!.rules;
+    expect(runtimeAlerts.map((r) => r.name).sort()).toEqual(['NodejsEventLoopDelayHigh', 'NodejsGcTimeHigh', 'NodejsHeapNearLimit', 'ProcessMemoryHigh', 'ProcessRestarting']);
+    for (const rule of runtimeAlerts) {
+      expect(rule.health, rule.name).toBe('ok');
+      // healthy processes: the condition holds for none of them
+      expect(await at(rule.query), `${rule.name}: ${rule.query}`).toEqual([]);
+      // the same expression with its threshold at 0 selects every process of both jobs (restarts: 0 >= 0)
+      const open = rule.query.replace(/ > [0-9.e+]+$/, ' >= 0');
+      expect(open, rule.name).not.toBe(rule.query);
+      const selected = await at(open);
+      for (const job of jobs) expect(selected.map((s) => s.metric.job), `${rule.name}: ${open}`).toContain(job);
+    }
+    console.log(`runtime: ${comparisons.length} recorded series compared with their raw series for ${jobs.length} jobs; ${runtimeAlerts.length} alerts silent and selecting live processes`);
+  });
+
   it('covers the application\'s own families: their rules, alert and dashboard are live', async () => {
     expect(targets.filter((t) => t.dashboard === 'owm-custom').length).toBe(7);
     const body = (await api(promUrl, '/api/v1/rules?type=alert')) as { data: { groups: { rules: { name: string; query: string; health: string }[] }[] } };

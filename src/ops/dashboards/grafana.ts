@@ -97,8 +97,27 @@ function fieldDefaults(panel: PanelSpec): Omit<dashboard.FieldConfig, 'custom'> 
   return { unit: panel.unit, ...(panel.min !== undefined ? { min: panel.min } : {}), ...(panel.max !== undefined ? { max: panel.max } : {}) };
 }
 
-function panelJson(panel: PanelSpec, id: number, gridPos: GridPos): DataPanel {
-  const common_ = { id, title: panel.title, description: panel.description, datasource: DATASOURCE, gridPos };
+/** A panel's links to other dashboards: same time range, same `$job`. */
+function panelLinks(panel: PanelSpec, ctx: DashboardContext): { links?: dashboard.DashboardLink[] } {
+  if (!panel.links?.length) return {};
+  return {
+    links: panel.links.map((link) => ({
+      title: link.title,
+      type: dashboard.DashboardLinkType.Link,
+      icon: 'dashboard',
+      tooltip: '',
+      url: `/d/${ctx.uid(link.dashboard)}?\${__url_time_range}&\${job:queryparam}`,
+      tags: [],
+      asDropdown: false,
+      targetBlank: false,
+      includeVars: false,
+      keepTime: false,
+    })),
+  };
+}
+
+function panelJson(panel: PanelSpec, id: number, gridPos: GridPos, ctx: DashboardContext): DataPanel {
+  const common_ = { id, title: panel.title, description: panel.description, datasource: DATASOURCE, gridPos, ...panelLinks(panel, ctx) };
   const type = panel.type ?? 'timeseries';
   if (type === 'stat') {
     const stat: StatPanel = {
@@ -151,7 +170,7 @@ function panelJson(panel: PanelSpec, id: number, gridPos: GridPos): DataPanel {
 }
 
 /** Panels flow left to right in rows of 24 columns, 8 high; each row spec starts with a row panel. */
-function layout(spec: DashboardSpec): (DataPanel | dashboard.RowPanel)[] {
+function layout(spec: DashboardSpec, ctx: DashboardContext): (DataPanel | dashboard.RowPanel)[] {
   const panels: (DataPanel | dashboard.RowPanel)[] = [];
   let id = 1;
   let y = 0;
@@ -167,7 +186,7 @@ function layout(spec: DashboardSpec): (DataPanel | dashboard.RowPanel)[] {
         x = 0;
         y += h;
       }
-      panels.push(panelJson(panel, id++, { x, y, w, h }));
+      panels.push(panelJson(panel, id++, { x, y, w, h }, ctx));
       x += w;
     }
     y += h;
@@ -222,7 +241,7 @@ export function dashboardJson(spec: DashboardSpec, ctx: DashboardContext): Grafa
         type: dashboard.DashboardLinkType.Dashboards,
       },
     ],
-    panels: layout(spec),
+    panels: layout(spec, ctx),
     refresh: options.dashboards.refresh,
     schemaVersion: 39,
     tags: [tag],

@@ -30,6 +30,14 @@ export interface PanelSpec {
   readonly width?: number;
   readonly min?: number;
   readonly max?: number;
+  /** Links to other dashboards (their short names: `runtime` → the Runtime dashboard), keeping the time range and `$job`. */
+  readonly links?: readonly PanelLink[];
+}
+
+export interface PanelLink {
+  readonly title: string;
+  /** The dashboard's short name (DashboardContext.uid of it is the target). */
+  readonly dashboard: string;
 }
 
 export interface RowSpec {
