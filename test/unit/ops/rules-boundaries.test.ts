@@ -1,5 +1,5 @@
 /**
- * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries.yaml,
+ * The hand-written alert boundary tests (prometheus/tests/*-boundaries.yaml,
  * and test/fixtures/ops-thresholds.test.yaml for non-default thresholds) pass
  * on the generated rules, cover every alert, and catch wrong rules: each
  * mutation of the table below, applied to a copy of the generated rule files,
@@ -8,7 +8,7 @@
  *   npx vitest run test/unit/ops/rules-boundaries.test.ts
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,11 @@ import { toYaml } from '../../../src/ops/yaml';
 import { promtoolBinary } from '../../helpers/binaries';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const BOUNDARIES = 'prometheus/tests/alerts-boundaries.yaml';
+/** Every hand-written boundary file (alerts-boundaries.yaml, queue-alerts-boundaries.yaml, ...). */
+const BOUNDARIES = readdirSync(join(ROOT, 'prometheus', 'tests'))
+  .filter((f) => f.endsWith('-boundaries.yaml'))
+  .sort()
+  .map((f) => `prometheus/tests/${f}`);
 const NON_DEFAULT_CONFIG = 'test/fixtures/ops-thresholds.yaml';
 const NON_DEFAULT_TESTS = 'test/fixtures/ops-thresholds.test.yaml';
 const tmp = mkdtempSync(join(tmpdir(), 'owm-boundaries-'));
@@ -41,10 +45,17 @@ interface AlertCheck {
 }
 interface TestFile {
   rule_files: string[];
+  group_eval_order?: string[];
   tests: { name: string; alert_rule_test: AlertCheck[] }[];
 }
 
-const boundaries = parse(readFileSync(join(ROOT, BOUNDARIES), 'utf8')) as TestFile;
+/** The boundary files as one: their cases, and every group they order (recording groups before alert groups). */
+function mergeTestFiles(files: TestFile[]): TestFile {
+  const order = [...new Set(files.flatMap((f) => f.group_eval_order ?? []))];
+  const recordingFirst = [...order.filter((g) => g.endsWith('.rules')), ...order.filter((g) => !g.endsWith('.rules'))];
+  return { ...files[0]!, group_eval_order: recordingFirst, tests: files.flatMap((f) => f.tests) };
+}
+const boundaries = mergeTestFiles(BOUNDARIES.map((file) => parse(readFileSync(join(ROOT, file), 'utf8')) as TestFile));
 const generated = renderArtifacts(opsOptions());
 const alertNames = (parse(generated.get(RULE_FILES.alerts)!) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.alert!));
 
@@ -150,11 +161,29 @@ const MUTATIONS: Mutation[] = [
   alertExpr('WorkflowFailureRateCritical', '> 0.25', '> 0.45'),
   alertExpr('ActionExecutionsSlow', '> 30', '> 55'),
   alertExpr('WorkflowExecutionsSlow', '> 120', '> 130'),
+  // queue alerts (src/ops/rules-queues.ts; cases in prometheus/tests/queue-alerts-boundaries.yaml)
   alertExpr('QueueBacklog', '> 100', '>= 100'),
+  alertExpr('QueueBacklogCritical', '> 1000', '>= 1000'),
   alertExpr('QueueOldestReadyRunTooOld', '> 300', '>= 300'),
   alertExpr('QueueExpiredLeases', '> 0', '> 1'),
   alertExpr('QueueNoActiveWorkers', '== 0', '< 0'),
   alertExpr('QueueNoActiveWorkers', '> 0', '>= 0'),
+  alertExpr('QueueFailedJobsGrowing', '> 10', '>= 10'),
+  alertExpr('QueueBackendDown', '== 0', '< 0'),
+  alertExpr('QueueBackendDown', 'by (job, instance, queue, backend)', 'by (job, queue, backend)'),
+  alertExpr('QueueBackendDown', 'by (job, instance, queue, backend)', 'by (job, instance, backend)'),
+  alertExpr('QueueHealthCollectorFailing', 'by (job, instance, backend, reason)', 'by (job, instance, reason)'),
+  ...['queue_ready_depth', 'queue_oldest_ready_age_seconds', 'queue_running_expired_lease'].flatMap((gauge) => [
+    recording(`queue rules: ${gauge} by (job, queue) → by (job)`, `max by (job, queue) (${gauge})`, `max by (job) (${gauge})`, (name) => name.includes('for emails only')),
+    recording(`queue rules: ${gauge} max → sum over replicas`, `max by (job, queue) (${gauge})`, `sum by (job, queue) (${gauge})`, (name) => name.includes('two replicas')),
+  ]),
+  recording('queue rules: queue_running_active_lease by (job, queue) → by (job)', 'max by (job, queue) (queue_running_active_lease)', 'max by (job) (queue_running_active_lease)', ofAlert('QueueNoActiveWorkers')),
+  recording('queue rules: failed jobs by (job, queue) → by (job)', 'max by (job, queue) (delta(', 'max by (job) (delta(', (name) => name.includes('for emails only')),
+  recording('queue rules: failed jobs max → sum over replicas', 'max by (job, queue) (delta(', 'sum by (job, queue) (delta(', (name) => name.includes('two replicas')),
+  recording('queue rules: failed jobs over [15m] → [5m]', '[15m]', '[5m]', (name) => /QueueFailedJobsGrowing: .*burst/.test(name)),
+  recording('queue rules: failed jobs delta → idelta', 'max by (job, queue) (delta(', 'max by (job, queue) (idelta(', (name) => /QueueFailedJobsGrowing: .*burst/.test(name)),
+  recording('queue rules: failed statuses matched case-sensitively ((?i)failed → failed)', '(?i)failed', 'failed', (name) => /QueueFailedJobsGrowing: .*table/.test(name)),
+  recording('queue rules: failed jobs of every status (status matcher dropped)', '{status=~"(?i)failed"}', '', (name) => /QueueFailedJobsGrowing: .*table/.test(name)),
   alertExpr('WorkerPoolUnhealthy', 'min by', 'max by'),
   alertExpr('HttpErrorRateHigh', '> 0.05', '> 0.09'),
   alertExpr('HttpLatencyHigh', '> 1', '> 2.4'),
@@ -188,7 +217,8 @@ describe('alert boundary tests', () => {
   it('pass on the generated rules (and the committed copy runs against the committed rules)', () => {
     const result = runAgainst(rules, boundaries, 'generated');
     expect(result.status, result.output).toBe(0);
-    const committed = promtool(['test', 'rules', BOUNDARIES], ROOT);
+    expect(BOUNDARIES).toContain('prometheus/tests/queue-alerts-boundaries.yaml');
+    const committed = promtool(['test', 'rules', ...BOUNDARIES], ROOT);
     expect(committed.status, committed.output).toBe(0);
   }, 300_000);
 
@@ -240,6 +270,8 @@ describe('non-default thresholds', () => {
         'HttpErrorRateHigh',
         'HttpLatencyHigh',
         'QueueBacklog',
+        'QueueBacklogCritical',
+        'QueueFailedJobsGrowing',
         'QueueJobFailureRateHigh',
         'QueueOldestReadyRunTooOld',
         'WorkflowExecutionsSlow',
