@@ -2,7 +2,7 @@
  * The generated promtool cases (prometheus/tests/*.test.yaml) of the queue
  * health rules and alerts (./rules-queues.ts): two queues of one job read by
  * two replicas, and a table read without a queue column. The hand-written
- * boundary cases are in prometheus/tests/queue-alerts-boundaries.yaml.
+ * boundary cases are in prometheus/tests/alerts-boundaries-queues.yaml.
  */
 import { humanizeDuration, num } from './format';
 import { QUEUE_HEALTH } from './metrics';

@@ -19,7 +19,7 @@ import { toYaml } from '../../../src/ops/yaml';
 import { promtoolBinary } from '../../helpers/binaries';
 
 const ROOT = join(__dirname, '..', '..', '..');
-/** Every hand-written boundary file (alerts-boundaries.yaml, queue-alerts-boundaries.yaml, ...). */
+/** Every hand-written boundary file (alerts-boundaries.yaml, alerts-boundaries-queues.yaml, ...). */
 const BOUNDARIES = readdirSync(join(ROOT, 'prometheus', 'tests'))
   .filter((f) => f.endsWith('-boundaries.yaml'))
   .sort()
@@ -161,7 +161,7 @@ const MUTATIONS: Mutation[] = [
   alertExpr('WorkflowFailureRateCritical', '> 0.25', '> 0.45'),
   alertExpr('ActionExecutionsSlow', '> 30', '> 55'),
   alertExpr('WorkflowExecutionsSlow', '> 120', '> 130'),
-  // queue alerts (src/ops/rules-queues.ts; cases in prometheus/tests/queue-alerts-boundaries.yaml)
+  // queue alerts (src/ops/rules-queues.ts; cases in prometheus/tests/alerts-boundaries-queues.yaml)
   alertExpr('QueueBacklog', '> 100', '>= 100'),
   alertExpr('QueueBacklogCritical', '> 1000', '>= 1000'),
   alertExpr('QueueOldestReadyRunTooOld', '> 300', '>= 300'),
@@ -217,7 +217,7 @@ describe('alert boundary tests', () => {
   it('pass on the generated rules (and the committed copy runs against the committed rules)', () => {
     const result = runAgainst(rules, boundaries, 'generated');
     expect(result.status, result.output).toBe(0);
-    expect(BOUNDARIES).toContain('prometheus/tests/queue-alerts-boundaries.yaml');
+    expect(BOUNDARIES).toContain('prometheus/tests/alerts-boundaries-queues.yaml');
     const committed = promtool(['test', 'rules', ...BOUNDARIES], ROOT);
     expect(committed.status, committed.output).toBe(0);
   }, 300_000);
