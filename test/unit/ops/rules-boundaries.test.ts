@@ -1,5 +1,5 @@
 /**
- * The hand-written alert boundary tests (prometheus/tests/*-boundaries.yaml,
+ * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries*.yaml,
  * and test/fixtures/ops-thresholds.test.yaml for non-default thresholds) pass
  * on the generated rules, cover every alert, and catch wrong rules: each
  * mutation of the table below, applied to a copy of the generated rule files,
@@ -19,11 +19,12 @@ import { toYaml } from '../../../src/ops/yaml';
 import { promtoolBinary } from '../../helpers/binaries';
 
 const ROOT = join(__dirname, '..', '..', '..');
-/** Every hand-written boundary file (alerts-boundaries.yaml, alerts-boundaries-queues.yaml, ...). */
-const BOUNDARIES = readdirSync(join(ROOT, 'prometheus', 'tests'))
-  .filter((f) => f.endsWith('-boundaries.yaml'))
+const BOUNDARIES = 'prometheus/tests/alerts-boundaries.yaml';
+/** Every hand-written boundary file: alerts-boundaries.yaml and its siblings (alerts-boundaries-export.yaml, ...), run as one. */
+const BOUNDARY_FILES = readdirSync(join(ROOT, 'prometheus', 'tests'))
+  .filter((file) => /^alerts-boundaries.*\.yaml$/.test(file))
   .sort()
-  .map((f) => `prometheus/tests/${f}`);
+  .map((file) => `prometheus/tests/${file}`);
 const NON_DEFAULT_CONFIG = 'test/fixtures/ops-thresholds.yaml';
 const NON_DEFAULT_TESTS = 'test/fixtures/ops-thresholds.test.yaml';
 const tmp = mkdtempSync(join(tmpdir(), 'owm-boundaries-'));
@@ -49,13 +50,14 @@ interface TestFile {
   tests: { name: string; alert_rule_test: AlertCheck[] }[];
 }
 
-/** The boundary files as one: their cases, and every group they order (recording groups before alert groups). */
-function mergeTestFiles(files: TestFile[]): TestFile {
-  const order = [...new Set(files.flatMap((f) => f.group_eval_order ?? []))];
-  const recordingFirst = [...order.filter((g) => g.endsWith('.rules')), ...order.filter((g) => !g.endsWith('.rules'))];
-  return { ...files[0]!, group_eval_order: recordingFirst, tests: files.flatMap((f) => f.tests) };
+/** The boundary files as one: their cases, and their group orders joined, recording groups first (each lists the groups its cases depend on). */
+function joinTests(files: readonly TestFile[]): TestFile {
+  const order = [...new Set(files.flatMap((file) => file.group_eval_order ?? []))];
+  // recording groups first, whichever file listed them: an alert reads the rule of the same evaluation
+  const recordingFirst = [...order.filter((group) => group.endsWith('.rules')), ...order.filter((group) => !group.endsWith('.rules'))];
+  return { ...files[0]!, group_eval_order: recordingFirst, tests: files.flatMap((file) => file.tests) };
 }
-const boundaries = mergeTestFiles(BOUNDARIES.map((file) => parse(readFileSync(join(ROOT, file), 'utf8')) as TestFile));
+const boundaries = joinTests(BOUNDARY_FILES.map((file) => parse(readFileSync(join(ROOT, file), 'utf8')) as TestFile));
 const generated = renderArtifacts(opsOptions());
 const alertNames = (parse(generated.get(RULE_FILES.alerts)!) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.alert!));
 
@@ -209,6 +211,16 @@ const MUTATIONS: Mutation[] = [
   recording('failure statuses: timeout dropped (status=~"error|timeout" → status="error")', 'status=~"error|timeout"', 'status="error"', (name) => /time out/.test(name)),
   // HTTP: 4xx counted as server errors
   recording('HTTP errors: 5xx → 4xx or 5xx', '=~"5.."', '=~"[45].."', ofAlert('HttpErrorRateHigh')),
+  // export failures (src/ops/rules-export.ts; cases in prometheus/tests/alerts-boundaries-export.yaml)
+  alertExpr('MetricsExportFailing', '> 0', '>= 0'),
+  alertExpr('MetricsExportFailing', '> 0', '> 1'),
+  alertExpr('MetricsExportFailing', '[5m]', '[1m]'),
+  alertExpr('MetricsExportFailing', 'exporter, reason)', 'exporter)'),
+  alertExpr('OtelCollectorRefusingMetricPoints', '> 0', '>= 0'),
+  alertExpr('OtelCollectorRefusingMetricPoints', '> 0', '> 1'),
+  alertExpr('OtelCollectorRefusingMetricPoints', 'rate(', 'irate('),
+  alertExpr('OtelCollectorRefusingMetricPoints', 'receiver, transport)', 'receiver)'),
+  alertExpr('OtelCollectorExportFailing', 'rate(', 'irate('),
 ];
 
 describe('alert boundary tests', () => {
@@ -217,8 +229,9 @@ describe('alert boundary tests', () => {
   it('pass on the generated rules (and the committed copy runs against the committed rules)', () => {
     const result = runAgainst(rules, boundaries, 'generated');
     expect(result.status, result.output).toBe(0);
-    expect(BOUNDARIES).toContain('prometheus/tests/alerts-boundaries-queues.yaml');
-    const committed = promtool(['test', 'rules', ...BOUNDARIES], ROOT);
+    expect(BOUNDARY_FILES).toContain(BOUNDARIES);
+    expect(BOUNDARY_FILES).toContain('prometheus/tests/alerts-boundaries-queues.yaml');
+    const committed = promtool(['test', 'rules', ...BOUNDARY_FILES], ROOT);
     expect(committed.status, committed.output).toBe(0);
   }, 300_000);
 
