@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsOptions } from '../../src/ops/options';
 import { renderArtifacts } from '../../src/ops/generate';
-import { PANEL_EXPECTATIONS, QUEUE_FAILED_ADDED, forQueue, ruleExpectation, valueProblems } from './dashboards-live-expectations';
+import { PANEL_EXPECTATIONS, QUEUE_FAILED_ADDED, QUEUE_FAILED_BEFORE, forQueue, ruleExpectation, valueProblems } from './dashboards-live-expectations';
 import { prometheusConfig } from '../../src/ops/prometheus-config';
 import { recordingRuleGroups, alertGroups } from '../../src/ops/rules';
 import { toYaml } from '../../src/ops/yaml';
@@ -145,9 +145,8 @@ describe('dashboards and recording rules on live data', () => {
       ALTER TABLE runs ADD COLUMN queue text NOT NULL DEFAULT 'emails';
       INSERT INTO runs (queue, status, run_at, queued_at, lease_expires_at) VALUES
         ('reports', 'QUEUED',  now() - interval '1 minute', now() - interval '1 minute', NULL),
-        ('reports', 'RUNNING', now() - interval '1 minute', now() - interval '1 minute', now() + interval '1 hour'),
-        ('reports', 'FAILED',  now() - interval '1 hour',   now() - interval '1 hour',   NULL),
-        ('reports', 'FAILED',  now() - interval '1 hour',   now() - interval '1 hour',   NULL);
+        ('reports', 'RUNNING', now() - interval '1 minute', now() - interval '1 minute', now() + interval '1 hour');
+      INSERT INTO runs (queue, status, run_at, queued_at) SELECT 'reports', 'FAILED', now() - interval '1 hour', now() - interval '1 hour' FROM generate_series(1, ${QUEUE_FAILED_BEFORE});
     `);
 
     // Remote write to an endpoint nobody listens on: the collector's export-failure metrics are live.
@@ -219,12 +218,12 @@ describe('dashboards and recording rules on live data', () => {
       FIXTURE_WORKSPACES: '50',
     });
 
-    // Failed jobs pile up in queue reports once Prometheus holds the first 2 (QueueFailedJobsGrowing, the 15m delta rule).
+    // Failed jobs pile up in queue reports 10 s after Prometheus holds the first ones (QueueFailedJobsGrowing, the 15m delta rule).
     const failedSeries = `queue_depth{job="${APP_JOB}", queue="reports", status="FAILED"}`;
-    await waitFor(async () => (await instant(promUrl, `${failedSeries} == 2`)).data?.result.length || undefined, 60_000, 'Prometheus to hold the first failed runs');
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await waitFor(async () => (await instant(promUrl, `${failedSeries} == ${QUEUE_FAILED_BEFORE}`)).data?.result.length || undefined, 60_000, 'Prometheus to hold the first failed runs');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
     await postgres.query(`INSERT INTO runs (queue, status, run_at, queued_at) SELECT 'reports', 'FAILED', now(), now() FROM generate_series(1, ${QUEUE_FAILED_ADDED})`);
-    await waitFor(async () => (await instant(promUrl, `job_queue_status:queue_depth:max{job="${APP_JOB}", queue="reports", status="FAILED"} == ${2 + QUEUE_FAILED_ADDED}`)).data?.result.length || undefined, 60_000, 'the added failed runs to be recorded');
+    await waitFor(async () => (await instant(promUrl, `job_queue_status:queue_depth:max{job="${APP_JOB}", queue="reports", status="FAILED"} == ${QUEUE_FAILED_BEFORE + QUEUE_FAILED_ADDED}`)).data?.result.length || undefined, 60_000, 'the added failed runs to be recorded');
 
     for (const dashboard of dashboards()) {
       for (const panel of dashboard.panels) {
