@@ -26,10 +26,14 @@ export interface OpsThresholds {
   readonly actionP95Seconds: number;
   /** p95 workflow duration (s) above which WorkflowExecutionsSlow fires. */
   readonly workflowP95Seconds: number;
-  /** Ready runs above which QueueBacklog fires. */
+  /** Ready jobs of one queue above which QueueBacklog (warning) fires. */
   readonly queueReadyDepth: number;
-  /** Age (s) of the oldest ready run above which QueueOldestReadyRunTooOld fires. */
+  /** Ready jobs of one queue above which QueueBacklogCritical fires; above queueReadyDepth. */
+  readonly queueReadyDepthCritical: number;
+  /** Age (s) of the oldest ready job of one queue above which QueueOldestReadyRunTooOld fires. */
   readonly queueOldestReadySeconds: number;
+  /** Failed jobs added to one queue within 15 minutes above which QueueFailedJobsGrowing fires. */
+  readonly queueFailedJobsGrowth: number;
   /** Share of 5xx responses above which HttpErrorRateHigh fires. */
   readonly httpErrorRatio: number;
   /** p95 HTTP request duration (s) above which HttpLatencyHigh fires. */
@@ -114,7 +118,9 @@ export const DEFAULT_THRESHOLDS: OpsThresholds = {
   actionP95Seconds: 30,
   workflowP95Seconds: 120,
   queueReadyDepth: 100,
+  queueReadyDepthCritical: 1000,
   queueOldestReadySeconds: 300,
+  queueFailedJobsGrowth: 10,
   httpErrorRatio: 0.05,
   httpP95Seconds: 1,
   overflowRatio: 0.25,
@@ -205,7 +211,9 @@ export const OPS_CONFIG_SCHEMA = z.strictObject({
       actionP95Seconds: positive,
       workflowP95Seconds: positive,
       queueReadyDepth: z.number().int().nonnegative(),
+      queueReadyDepthCritical: z.number().int().positive(),
       queueOldestReadySeconds: positive,
+      queueFailedJobsGrowth: z.number().int().nonnegative(),
       httpErrorRatio: ratio,
       httpP95Seconds: positive,
       overflowRatio: ratio,
@@ -250,6 +258,9 @@ export function opsOptionsFromConfig(content: unknown, source = 'config'): OpsOp
   const t = options.thresholds;
   if (t.failureRatioCritical <= t.failureRatioHigh) {
     throw new Error(`${source} is not a valid ops config:\n  thresholds.failureRatioCritical: must be above failureRatioHigh (${t.failureRatioHigh})`);
+  }
+  if (t.queueReadyDepthCritical <= t.queueReadyDepth) {
+    throw new Error(`${source} is not a valid ops config:\n  thresholds.queueReadyDepthCritical: must be above queueReadyDepth (${t.queueReadyDepth})`);
   }
   return options;
 }

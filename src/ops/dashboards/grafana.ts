@@ -13,8 +13,8 @@ import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as table from '@grafana/grafana-foundation-sdk/table';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { OpsOptions } from '../options';
-import { ACTION_FAMILY, series } from '../metrics';
-import { DATASOURCE, type DashboardContext, type DashboardSpec, type PanelSpec, type VariableName } from './panels';
+import { ACTION_FAMILY, QUEUE_HEALTH, QUEUE_JOB_FAMILY, series } from '../metrics';
+import { DATASOURCE, JOB, type DashboardContext, type DashboardSpec, type PanelSpec, type VariableName } from './panels';
 
 /** A Prometheus query as the panel JSON holds it (the SDK's marker method is not data). */
 export type PrometheusTarget = Omit<prometheus.Dataquery, '_implementsDataqueryVariant'>;
@@ -46,6 +46,28 @@ function variableJson(name: VariableName, options: OpsOptions, ctx: DashboardCon
       name: 'job',
       label: 'Service (job)',
       description: 'Services: the collector sets job from service.name; embedded endpoints use their scrape job.',
+      type: dashboard.VariableType.Query,
+      datasource: DATASOURCE,
+      definition: query,
+      query,
+      refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
+      includeAll: true,
+      multi: true,
+      allValue: '.*',
+      options: [],
+      regex: '',
+      sort: dashboard.VariableSort.AlphabeticalAsc,
+      hide: dashboard.VariableHide.DontHide,
+    };
+  }
+  if (name === 'queue') {
+    // Queues of the health collectors and of the job-outcome hooks (a service may run either alone).
+    const names = [QUEUE_HEALTH.up, series(QUEUE_JOB_FAMILY.counter)].join('|');
+    const query = `label_values({__name__=~"${names}", ${[JOB, service].filter((m) => m !== '').join(', ')}}, queue)`;
+    return {
+      name: 'queue',
+      label: 'Queue',
+      description: 'Queues the queue-health collectors and job-outcome hooks report (the queue label policy keeps listed names; __other__ folds the rest).',
       type: dashboard.VariableType.Query,
       datasource: DATASOURCE,
       definition: query,

@@ -45,7 +45,7 @@ export interface RowSpec {
   readonly panels: readonly PanelSpec[];
 }
 
-export type VariableName = 'job' | 'workspace';
+export type VariableName = 'job' | 'queue' | 'workspace';
 
 export interface DashboardSpec {
   readonly uid: string;
@@ -58,6 +58,8 @@ export interface DashboardSpec {
 
 /** The `$job` variable as a matcher. */
 export const JOB = 'job=~"$job"';
+/** The `$queue` variable as a matcher; its All value (`.*`) also matches series without a queue label. */
+export const QUEUE = 'queue=~"$queue"';
 export const pct = (q: number) => `p${Math.round(q * 100)}`;
 
 /** What every dashboard is built from. */

@@ -1,5 +1,5 @@
 /**
- * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries.yaml,
+ * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries*.yaml,
  * and test/fixtures/ops-thresholds.test.yaml for non-default thresholds) pass
  * on the generated rules, cover every alert, and catch wrong rules: each
  * mutation of the table below, applied to a copy of the generated rule files,
@@ -50,10 +50,12 @@ interface TestFile {
   tests: { name: string; alert_rule_test: AlertCheck[] }[];
 }
 
-/** The boundary files as one: their cases, and their group orders joined (each lists the groups its cases depend on). */
+/** The boundary files as one: their cases, and their group orders joined, recording groups first (each lists the groups its cases depend on). */
 function joinTests(files: readonly TestFile[]): TestFile {
   const order = [...new Set(files.flatMap((file) => file.group_eval_order ?? []))];
-  return { ...files[0]!, group_eval_order: order, tests: files.flatMap((file) => file.tests) };
+  // recording groups first, whichever file listed them: an alert reads the rule of the same evaluation
+  const recordingFirst = [...order.filter((group) => group.endsWith('.rules')), ...order.filter((group) => !group.endsWith('.rules'))];
+  return { ...files[0]!, group_eval_order: recordingFirst, tests: files.flatMap((file) => file.tests) };
 }
 const boundaries = joinTests(BOUNDARY_FILES.map((file) => parse(readFileSync(join(ROOT, file), 'utf8')) as TestFile));
 const generated = renderArtifacts(opsOptions());
@@ -161,11 +163,29 @@ const MUTATIONS: Mutation[] = [
   alertExpr('WorkflowFailureRateCritical', '> 0.25', '> 0.45'),
   alertExpr('ActionExecutionsSlow', '> 30', '> 55'),
   alertExpr('WorkflowExecutionsSlow', '> 120', '> 130'),
+  // queue alerts (src/ops/rules-queues.ts; cases in prometheus/tests/alerts-boundaries-queues.yaml)
   alertExpr('QueueBacklog', '> 100', '>= 100'),
+  alertExpr('QueueBacklogCritical', '> 1000', '>= 1000'),
   alertExpr('QueueOldestReadyRunTooOld', '> 300', '>= 300'),
   alertExpr('QueueExpiredLeases', '> 0', '> 1'),
   alertExpr('QueueNoActiveWorkers', '== 0', '< 0'),
   alertExpr('QueueNoActiveWorkers', '> 0', '>= 0'),
+  alertExpr('QueueFailedJobsGrowing', '> 10', '>= 10'),
+  alertExpr('QueueBackendDown', '== 0', '< 0'),
+  alertExpr('QueueBackendDown', 'by (job, instance, queue, backend)', 'by (job, queue, backend)'),
+  alertExpr('QueueBackendDown', 'by (job, instance, queue, backend)', 'by (job, instance, backend)'),
+  alertExpr('QueueHealthCollectorFailing', 'by (job, instance, backend, reason)', 'by (job, instance, reason)'),
+  ...['queue_ready_depth', 'queue_oldest_ready_age_seconds', 'queue_running_expired_lease'].flatMap((gauge) => [
+    recording(`queue rules: ${gauge} by (job, queue) → by (job)`, `max by (job, queue) (${gauge})`, `max by (job) (${gauge})`, (name) => name.includes('for emails only')),
+    recording(`queue rules: ${gauge} max → sum over replicas`, `max by (job, queue) (${gauge})`, `sum by (job, queue) (${gauge})`, (name) => name.includes('two replicas')),
+  ]),
+  recording('queue rules: queue_running_active_lease by (job, queue) → by (job)', 'max by (job, queue) (queue_running_active_lease)', 'max by (job) (queue_running_active_lease)', ofAlert('QueueNoActiveWorkers')),
+  recording('queue rules: failed jobs by (job, queue) → by (job)', 'max by (job, queue) (delta(', 'max by (job) (delta(', (name) => name.includes('for emails only')),
+  recording('queue rules: failed jobs max → sum over replicas', 'max by (job, queue) (delta(', 'sum by (job, queue) (delta(', (name) => name.includes('two replicas')),
+  recording('queue rules: failed jobs over [15m] → [5m]', '[15m]', '[5m]', (name) => /QueueFailedJobsGrowing: .*burst/.test(name)),
+  recording('queue rules: failed jobs delta → idelta', 'max by (job, queue) (delta(', 'max by (job, queue) (idelta(', (name) => /QueueFailedJobsGrowing: .*burst/.test(name)),
+  recording('queue rules: failed statuses matched case-sensitively ((?i)failed → failed)', '(?i)failed', 'failed', (name) => /QueueFailedJobsGrowing: .*table/.test(name)),
+  recording('queue rules: failed jobs of every status (status matcher dropped)', '{status=~"(?i)failed"}', '', (name) => /QueueFailedJobsGrowing: .*table/.test(name)),
   alertExpr('WorkerPoolUnhealthy', 'min by', 'max by'),
   alertExpr('HttpErrorRateHigh', '> 0.05', '> 0.09'),
   alertExpr('HttpLatencyHigh', '> 1', '> 2.4'),
@@ -229,6 +249,7 @@ describe('alert boundary tests', () => {
     const result = runAgainst(rules, boundaries, 'generated');
     expect(result.status, result.output).toBe(0);
     expect(BOUNDARY_FILES).toContain(BOUNDARIES);
+    expect(BOUNDARY_FILES).toContain('prometheus/tests/alerts-boundaries-queues.yaml');
     const committed = promtool(['test', 'rules', ...BOUNDARY_FILES], ROOT);
     expect(committed.status, committed.output).toBe(0);
   }, 300_000);
@@ -281,6 +302,8 @@ describe('non-default thresholds', () => {
         'HttpErrorRateHigh',
         'HttpLatencyHigh',
         'QueueBacklog',
+        'QueueBacklogCritical',
+        'QueueFailedJobsGrowing',
         'QueueJobFailureRateHigh',
         'QueueOldestReadyRunTooOld',
         'WorkflowExecutionsSlow',
