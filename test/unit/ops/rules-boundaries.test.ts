@@ -1,6 +1,6 @@
 /**
  * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries*.yaml,
- * and test/fixtures/ops-thresholds.test.yaml for non-default thresholds) pass
+ * and test/fixtures/ops-thresholds*.test.yaml for non-default thresholds) pass
  * on the generated rules, cover every alert, and catch wrong rules: each
  * mutation of the table below, applied to a copy of the generated rule files,
  * makes promtool fail a case of the alert it touches.
