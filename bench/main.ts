@@ -59,14 +59,22 @@ async function main(): Promise<void> {
         break;
       }
       case 'service': {
-        const { ratios } = await service();
+        const { ratios, cpuRatios, miscounted } = await service();
+        const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)} %`;
         for (const server of ['http', 'express']) {
-          const kit = ratios[`${server} kit`]!;
-          summary.push([`7 ${server} with the kit: throughput vs no metrics`, '>= 99 %', `${(kit * 100).toFixed(1)} % ${kit >= 0.99 ? 'MET' : 'NOT MET'}`]);
+          const kit = ratios[`${server} hello kit`]!;
+          const cpu = cpuRatios[`${server} hello kit`]!;
+          summary.push([`7 ${server}, hello-world handler, with the kit: throughput vs no metrics`, '>= 99 %', `${pct(kit)} ${kit >= 0.99 ? 'MET' : 'NOT MET'} (server CPU per request ${pct(cpu)})`]);
         }
-        const kit = ratios['express kit']!;
-        const bundle = ratios['express prom-bundle']!;
-        summary.push(['7 express: kit costs less than express-prom-bundle', `kit > ${(bundle * 100).toFixed(1)} %`, `${(kit * 100).toFixed(1)} % ${kit > bundle ? 'MET' : 'NOT MET'}`]);
+        for (const server of ['http', 'express']) {
+          // Not the target (which is the hello-world figure): the cost relative to a handler that does some work.
+          const key = `${server} work kit`;
+          summary.push([`7 ${server}, 1 ms + 2 KB JSON handler, with the kit: throughput vs no metrics`, 'reported', `${pct(ratios[key]!)} (server CPU per request ${pct(cpuRatios[key]!)})`]);
+        }
+        const kit = ratios['express hello kit']!;
+        const bundle = ratios['express hello prom-bundle']!;
+        summary.push(['7 express: kit costs less than express-prom-bundle', `kit > ${pct(bundle)}`, `${pct(kit)} ${kit > bundle ? 'MET' : 'NOT MET'}`]);
+        summary.push(['7 kit endpoint counts every request served, exactly (every variant with the kit)', 'exact', miscounted.length === 0 ? 'MET' : `NOT MET: ${miscounted.join(', ')}`]);
         break;
       }
       case 'freshness': {
