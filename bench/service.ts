@@ -26,7 +26,7 @@
  * ratio compares loads from the same minutes. Reported, medians over rounds:
  * requests/s and p99 latency, the per-round ratio of requests/s to `none` on
  * the same server and handler, and the server process's CPU time per request
- * (utime + stime from /proc, Linux) with its per-round ratio to `none`: on a
+ * (all threads, from /proc/<pid>/task/<tid>/schedstat, Linux) with its per-round ratio to `none`: on a
  * shared machine the CPU time per request moves less than the throughput.
  *
  * Every round runs a fixed number of requests to completion, so nothing is in
@@ -36,9 +36,10 @@
  * received, exactly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { BENCH_DIR, KIT_REGISTER, envInt, median, printTable, sleep } from './common';
+import { BENCH_DIR, KIT_REGISTER, envInt, median, printTable, runChild, sleep } from './common';
 import { freePort } from './stack';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (options: Record<string, unknown>, done: (error: unknown, result: AutocannonResult) => void) => { stop(): void };
@@ -46,8 +47,6 @@ const autocannon = require('autocannon') as (options: Record<string, unknown>, d
 interface AutocannonResult {
   requests: { total: number };
   latency: { p99: number };
-  start: Date;
-  finish: Date;
   '2xx': number;
   non2xx: number;
   errors: number;
@@ -56,7 +55,7 @@ interface AutocannonResult {
 
 type Server = 'http' | 'express';
 type Handler = 'hello' | 'work';
-type Variant = 'none' | 'kit' | 'auto+kit' | 'prom-bundle';
+type Variant = 'none' | 'kit' | 'auto+kit' | 'prom-bundle' | 'kit@compare';
 
 interface Running {
   server: Server;
@@ -77,8 +76,15 @@ const AUTO_REGISTER = require.resolve('@opentelemetry/auto-instrumentations-node
 const CONNECTIONS: Record<Handler, number> = { hello: 20, work: 64 };
 
 async function startServer(server: Server, handler: Handler, variant: Variant): Promise<Running> {
-  const metricsPort = variant === 'kit' || variant === 'auto+kit' ? await freePort() : undefined;
-  const preloads = variant === 'kit' ? ['--require', KIT_REGISTER] : variant === 'auto+kit' ? ['--require', KIT_REGISTER, '--require', AUTO_REGISTER] : [];
+  const metricsPort = variant === 'none' || variant === 'prom-bundle' ? undefined : await freePort();
+  const preloads =
+    variant === 'kit'
+      ? ['--require', KIT_REGISTER]
+      : variant === 'auto+kit'
+        ? ['--require', KIT_REGISTER, '--require', AUTO_REGISTER]
+        : variant === 'kit@compare'
+          ? ['--require', process.env.BENCH_SERVICE_COMPARE!]
+          : [];
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OTEL_SERVICE_NAME: `bench-${server}-${handler}-${variant}` };
   if (metricsPort !== undefined) env.METRICS_PORT = String(metricsPort);
   if (variant === 'auto+kit') Object.assign(env, { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' });
@@ -101,12 +107,22 @@ async function startServer(server: Server, handler: Handler, variant: Variant): 
   }
 }
 
-/** CPU seconds (user + system) the process used so far, or undefined where /proc is missing. */
+/**
+ * CPU seconds the process used so far, all its threads (V8's and libuv's
+ * included), from the scheduler's nanosecond counters; undefined where /proc
+ * is missing.
+ */
 function cpuSeconds(pid: number): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, fields 14 and 15 of proc(5), in clock ticks (USER_HZ, 100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    let total = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+    return total / 1e9;
   } catch {
     return undefined;
   }
@@ -122,23 +138,36 @@ interface Round {
 /** `amount` requests against `target`, stopped after `limitMs` at the latest. */
 function load(target: Running, amount: number, limitMs: number): Promise<Round> {
   const cpuBefore = cpuSeconds(target.child.pid!);
+  // autocannon reports only at its one-second ticks: the round's own end is its last response.
+  const started = performance.now();
+  let responses = 0;
+  let ended = 0;
+  let cpuAfter: number | undefined;
   return new Promise((resolve, reject) => {
     const run = autocannon(
       { url: `http://127.0.0.1:${target.port}/workspaces/acme/jobs/42`, connections: CONNECTIONS[target.handler], pipelining: 1, amount },
       (error, result) => {
         clearTimeout(timer);
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-        const cpuAfter = cpuSeconds(target.child.pid!);
         target.completed += result['2xx'];
         target.failed += result.non2xx + result.errors + result.timeouts;
-        const seconds = (result.finish.getTime() - result.start.getTime()) / 1000;
+        if (ended === 0) {
+          ended = performance.now();
+          cpuAfter = cpuSeconds(target.child.pid!);
+        }
         resolve({
-          rps: result.requests.total / seconds,
+          rps: (responses * 1000) / (ended - started),
           p99: result.latency.p99,
-          cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
+          cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / responses,
         });
       },
     );
+    (run as unknown as NodeJS.EventEmitter).on('response', () => {
+      if (++responses === amount) {
+        ended = performance.now();
+        cpuAfter = cpuSeconds(target.child.pid!);
+      }
+    });
     const timer = setTimeout(() => run.stop(), limitMs);
   });
 }
@@ -167,6 +196,43 @@ async function servedCount(target: Running): Promise<number> {
   }
 }
 
+/**
+ * The kit's HTTP recorder alone (bench/service-recorder-worker.ts): CPU ns
+ * per simulated request with the preload, minus without, in fresh processes
+ * alternating the variants (BENCH_SERVICE_RECORDER_PROCESSES each), medians.
+ * Less disturbed by a shared machine than the loaded servers, it is the
+ * figure each change of src/http/server-metrics.ts was measured by.
+ */
+async function recorderCost(): Promise<Record<string, number>> {
+  const processes = envInt('BENCH_SERVICE_RECORDER_PROCESSES', 5);
+  const variants: [string, string][] = [
+    ['none', 'none'],
+    ['kit', KIT_REGISTER],
+  ];
+  if (process.env.BENCH_SERVICE_COMPARE) variants.push(['kit@compare', process.env.BENCH_SERVICE_COMPARE]);
+  const ns = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (let p = 0; p < processes; p++) {
+    for (const [name, register] of p % 2 === 0 ? variants : [...variants].reverse()) {
+      const env = { OTEL_SERVICE_NAME: 'bench-recorder', METRICS_PORT: String(await freePort()), METRICS_RUNTIME: 'off' };
+      const { ns: rounds } = await runChild<{ ns: number[] }>('service-recorder-worker.js', [register, '200000', '15'], { env, timeoutMs: 300_000 });
+      ns.get(name)!.push(median(rounds));
+    }
+  }
+  const none = median(ns.get('none')!);
+  const added: Record<string, number> = {};
+  const rows = variants.map(([name]) => {
+    const own = median(ns.get(name)!);
+    if (name !== 'none') added[name] = own - none;
+    return [name, own.toFixed(0), name === 'none' ? '-' : (own - none).toFixed(0)];
+  });
+  printTable(
+    `the HTTP recorder alone: CPU ns per simulated request (Node's request objects and diagnostics-channel messages), median of ${processes} processes × 15 rounds`,
+    ['variant', 'ns/request', 'added by the kit'],
+    rows,
+  );
+  return added;
+}
+
 export interface ServiceResult {
   /** Throughput of each variant relative to `none` on the same server and handler (median of per-round ratios), by `server handler variant`. */
   ratios: Record<string, number>;
@@ -174,6 +240,10 @@ export interface ServiceResult {
   cpuRatios: Record<string, number>;
   /** Variants with the kit whose endpoint did not count exactly the requests served (empty: all exact). */
   miscounted: string[];
+  /** CPU ns per request the kit's HTTP recorder adds (`kit`, and `kit@compare` with BENCH_SERVICE_COMPARE). */
+  recorderNs: Record<string, number>;
+  /** Server CPU µs per request of node:http, hello handler, no metrics (median), to put `recorderNs` in proportion. */
+  helloCpuMicros: number | undefined;
 }
 
 const PLAN: [Server, Handler, Variant][] = [
@@ -192,6 +262,21 @@ const PLAN: [Server, Handler, Variant][] = [
 
 const percent = (ratio: number): string => (Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)} %` : '-');
 
+/**
+ * The variants to run: PLAN, only the handlers in BENCH_SERVICE_HANDLERS
+ * (e.g. `hello`; default all), plus a `kit@compare` variant of every
+ * server and handler when BENCH_SERVICE_COMPARE names another build's
+ * register.js (e.g. main's, to measure a change in one run).
+ */
+function plan(): [Server, Handler, Variant][] {
+  const handlers = (process.env.BENCH_SERVICE_HANDLERS ?? 'hello,work').split(',');
+  const out = PLAN.filter(([, handler]) => handlers.includes(handler));
+  if (process.env.BENCH_SERVICE_COMPARE) {
+    for (const [server, handler, variant] of [...out]) if (variant === 'kit') out.splice(out.findIndex(([s, h, v]) => s === server && h === handler && v === variant) + 1, 0, [server, handler, 'kit@compare']);
+  }
+  return out;
+}
+
 export async function service(): Promise<ServiceResult> {
   const rounds = envInt('BENCH_SERVICE_ROUNDS', 5);
   const seconds = envInt('BENCH_SERVICE_SECONDS', 3);
@@ -204,7 +289,7 @@ export async function service(): Promise<ServiceResult> {
   );
   const running: Running[] = [];
   try {
-    for (const [server, handler, variant] of PLAN) running.push(await startServer(server, handler, variant));
+    for (const [server, handler, variant] of plan()) running.push(await startServer(server, handler, variant));
     const measured = new Map<Running, Round[]>(running.map((r) => [r, []]));
     for (let round = 0; round <= rounds; round++) {
       // Alternate the order each round, so no variant always runs first.
@@ -261,7 +346,11 @@ export async function service(): Promise<ServiceResult> {
       ['server', 'handler', 'variant', 'req/s', 'p99 ms', 'req/s vs none', 'CPU µs/req', 'CPU vs none', 'failed', 'kit endpoint count'],
       rows,
     );
-    return { ratios, cpuRatios, miscounted };
+    const recorderNs = await recorderCost();
+    const helloNone = running.find((r) => r.server === 'http' && r.handler === 'hello' && r.variant === 'none');
+    const helloCpus = helloNone === undefined ? [] : measured.get(helloNone)!.map((r) => r.cpu);
+    const helloCpuMicros = helloCpus.length > 0 && helloCpus.every((c) => c !== undefined) ? median(helloCpus as number[]) : undefined;
+    return { ratios, cpuRatios, miscounted, recorderNs, helloCpuMicros };
   } finally {
     for (const target of running) if (target.child.exitCode === null && target.child.pid !== undefined) process.kill(target.child.pid, 'SIGKILL');
   }
