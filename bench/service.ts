@@ -236,6 +236,8 @@ async function recorderCost(): Promise<Record<string, number>> {
 export interface ServiceResult {
   /** Throughput of each variant relative to `none` on the same server and handler (median of per-round ratios), by `server handler variant`. */
   ratios: Record<string, number>;
+  /** The lowest and highest per-round throughput ratio behind each median: a wide spread means a noisy machine, not a result. */
+  spreads: Record<string, [number, number]>;
   /** Server CPU time per request relative to `none` (median of per-round ratios), by `server handler variant`. */
   cpuRatios: Record<string, number>;
   /** Variants with the kit whose endpoint did not count exactly the requests served (empty: all exact). */
@@ -306,6 +308,7 @@ export async function service(): Promise<ServiceResult> {
     }
     const ratios: Record<string, number> = {};
     const cpuRatios: Record<string, number> = {};
+    const spreads: Record<string, [number, number]> = {};
     const miscounted: string[] = [];
     const rows: (string | number)[][] = [];
     for (const target of running) {
@@ -313,12 +316,14 @@ export async function service(): Promise<ServiceResult> {
       const base = running.find((r) => r.server === target.server && r.handler === target.handler && r.variant === 'none')!;
       const own = measured.get(target)!;
       const baseRounds = measured.get(base)!;
-      const ratio = median(own.map((r, i) => r.rps / baseRounds[i]!.rps));
+      const perRound = own.map((r, i) => r.rps / baseRounds[i]!.rps);
+      const ratio = median(perRound);
       const cpus = own.map((r) => r.cpu).filter((c): c is number => c !== undefined);
       const cpuRatio = cpus.length === own.length ? median(own.map((r, i) => r.cpu! / baseRounds[i]!.cpu!)) : Number.NaN;
       if (target.variant !== 'none') {
         ratios[key] = ratio;
         cpuRatios[key] = cpuRatio;
+        spreads[key] = [Math.min(...perRound), Math.max(...perRound)];
       }
       const counted = await kitCount(target);
       const served = await servedCount(target);
@@ -335,6 +340,7 @@ export async function service(): Promise<ServiceResult> {
         Math.round(median(own.map((r) => r.rps))),
         median(own.map((r) => r.p99)),
         percent(ratio),
+        target.variant === 'none' ? '-' : `${percent(Math.min(...perRound))} – ${percent(Math.max(...perRound))}`,
         cpus.length === own.length ? median(cpus).toFixed(1) : '-',
         percent(cpuRatio),
         target.failed,
@@ -343,14 +349,14 @@ export async function service(): Promise<ServiceResult> {
     }
     printTable(
       'requests/s, p99 latency (ms) and server CPU µs per request, medians over rounds; "vs none": median per-round ratio to no metrics, same server and handler',
-      ['server', 'handler', 'variant', 'req/s', 'p99 ms', 'req/s vs none', 'CPU µs/req', 'CPU vs none', 'failed', 'kit endpoint count'],
+      ['server', 'handler', 'variant', 'req/s', 'p99 ms', 'req/s vs none', 'rounds (min – max)', 'CPU µs/req', 'CPU vs none', 'failed', 'kit endpoint count'],
       rows,
     );
     const recorderNs = await recorderCost();
     const helloNone = running.find((r) => r.server === 'http' && r.handler === 'hello' && r.variant === 'none');
     const helloCpus = helloNone === undefined ? [] : measured.get(helloNone)!.map((r) => r.cpu);
     const helloCpuMicros = helloCpus.length > 0 && helloCpus.every((c) => c !== undefined) ? median(helloCpus as number[]) : undefined;
-    return { ratios, cpuRatios, miscounted, recorderNs, helloCpuMicros };
+    return { ratios, spreads, cpuRatios, miscounted, recorderNs, helloCpuMicros };
   } finally {
     for (const target of running) if (target.child.exitCode === null && target.child.pid !== undefined) process.kill(target.child.pid, 'SIGKILL');
   }
