@@ -206,10 +206,16 @@ async function runWorkload(started: Started): Promise<unknown[][]> {
   histogram(tinyHistogram).record(0, { route: 'zero' });
   counter(unlabelled).add(2);
   counter(unlabelled).add(1, undefined);
+  // Bound recordings (FastHistogram.bind): their cells, or the overflow series, from the first cycle on.
+  for (let set = 0; set < BOUND_SETS.length; set++) recordBound(set, set + 0.5);
   await snap();
 
   // Phase 2: a new cycle: old series, new ones beyond the limit, an allowlist change at runtime.
   started.kit.workspacePolicy?.setAllowlist(['ws-3', 'ws-4', 'team-a/*', 'ws-29']);
+  // Bound label sets first in the new cycle: each must count against the cardinality limit as a plain recording does.
+  recordBound(0, 1);
+  recordBound(2, 3);
+  recordBound(4, 7);
   for (let i = 0; i < 300; i++) {
     const attributes = { route: `r${(i * 3) % 11}`, code: i % 2 ? 200 : '200', workspace_id: workspace(i) } as Attributes;
     counter(tinyCounter).add(1, attributes);
@@ -221,6 +227,10 @@ async function runWorkload(started: Started): Promise<unknown[][]> {
   // Phase 3: nothing recorded, then only series that overflowed before.
   await snap();
   for (let i = 0; i < 50; i++) counter(tinyCounter).add(1, { route: `r${10 - (i % 3)}`, code: 404 });
+  // Bound label sets that own cells (from phase 2) touched first in this cycle, then new routes: the limit counts them all.
+  recordBound(0, 2);
+  recordBound(2, 2);
+  for (const route of ['r9', 'r10', 'r11']) histogram(tinyHistogram).record(1, { route });
   await snap();
   snapshots.push(normalize(await started.collect(1), started.phases, wallClock));
   return snapshots;
@@ -283,6 +293,21 @@ const BOUND_SETS: readonly Attributes[] = [
   { route: 'r2', code: 200, workspace_id: 'ws-3' },
 ].map((attributes) => Object.freeze(attributes));
 
+/** One bound recorder per fast instrument and set, made at its first use and kept across collections and allowlist changes. */
+const boundRecorders = new WeakMap<object, Map<number, (value: number) => void>>();
+
+/** Record BOUND_SETS[set] on tinyHistogram: through `bind` on the fast path, plainly on the views path. */
+function recordBound(set: number, value: number): void {
+  const instrument = histogram(tinyHistogram);
+  const attributes = BOUND_SETS[set]!;
+  if (!(instrument instanceof FastHistogram)) return instrument.record(value, attributes);
+  let bySet = boundRecorders.get(instrument);
+  if (bySet === undefined) boundRecorders.set(instrument, (bySet = new Map()));
+  let record = bySet.get(set);
+  if (record === undefined) bySet.set(set, (record = instrument.bind(attributes)));
+  record(value);
+}
+
 const WORKSPACES: unknown[] = ['ws-1', 'ws-2', 'ws-3', ' WS-2 ', 'team-a/ws-1', 'team-a/ws-7', 'team-b/x', 'ws-9', ...HOSTILE];
 const generatedValue = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 20 }) },
@@ -331,8 +356,6 @@ const workloadArbitrary = fc.record({
 /** Run the steps, then collect through both readers; every collection is one snapshot. */
 async function runSteps(started: Started, steps: readonly Step[]): Promise<unknown[][]> {
   const snapshots: unknown[][] = [];
-  // One bound recorder per set, made at its first use and kept across collections and allowlist changes.
-  const bound = new Map<number, (value: number) => void>();
   for (const step of steps) {
     switch (step.kind) {
       case 'add':
@@ -341,18 +364,9 @@ async function runSteps(started: Started, steps: readonly Step[]): Promise<unkno
       case 'record':
         histogram(tinyHistogram).record(step.value as number, step.attributes);
         break;
-      case 'bound': {
-        const instrument = histogram(tinyHistogram);
-        const attributes = BOUND_SETS[step.set]!;
-        if (instrument instanceof FastHistogram) {
-          let record = bound.get(step.set);
-          if (record === undefined) bound.set(step.set, (record = instrument.bind(attributes)));
-          record(step.value as number);
-        } else {
-          instrument.record(step.value as number, attributes);
-        }
+      case 'bound':
+        recordBound(step.set, step.value as number);
         break;
-      }
       case 'action':
         recordActionExecution(step.input as never);
         break;
