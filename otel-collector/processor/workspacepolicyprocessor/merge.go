@@ -248,6 +248,26 @@ func mergeExponential(dst, src pmetric.ExponentialHistogramDataPoint) {
 	src.Exemplars().MoveAndAppendTo(dst.Exemplars())
 }
 
+// addSummary: count and sum add (or are taken away); quantiles are not touched.
+func addSummary(dst, src pmetric.SummaryDataPoint, sign int64) {
+	dst.SetCount(addCount(dst.Count(), src.Count(), sign))
+	dst.SetSum(dst.Sum() + float64(sign)*src.Sum())
+}
+
+// subtract takes a standalone value of any cumulative type away from a total of the same type.
+func subtract(total, value any) {
+	switch t := total.(type) {
+	case pmetric.NumberDataPoint:
+		addNumber(t, value.(pmetric.NumberDataPoint), -1)
+	case pmetric.HistogramDataPoint:
+		addHistogram(t, value.(pmetric.HistogramDataPoint), -1)
+	case pmetric.ExponentialHistogramDataPoint:
+		addExponential(t, value.(pmetric.ExponentialHistogramDataPoint), -1)
+	case pmetric.SummaryDataPoint:
+		addSummary(t, value.(pmetric.SummaryDataPoint), -1)
+	}
+}
+
 // mergeSummary adds count and sum; quantiles cannot be merged honestly, so a
 // merged summary has none (a single summary keeps its own).
 func mergeSummary(dst, src pmetric.SummaryDataPoint) {
