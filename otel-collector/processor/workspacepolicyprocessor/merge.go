@@ -39,6 +39,19 @@ func addNumber(dst, src pmetric.NumberDataPoint, sign int64) {
 	}
 }
 
+// replaceNumber sets total to total − old + new in one step: int stays
+// int, and for doubles the difference is taken first, so a total never goes
+// down when new ≥ old.
+func replaceNumber(total, old, new pmetric.NumberDataPoint) {
+	if total.ValueType() == pmetric.NumberDataPointValueTypeInt && old.ValueType() == pmetric.NumberDataPointValueTypeInt && new.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		if d := new.IntValue() - old.IntValue(); d != 0 {
+			total.SetIntValue(total.IntValue() + d)
+		}
+		return
+	}
+	total.SetDoubleValue(numberValue(total) + (numberValue(new) - numberValue(old)))
+}
+
 func mergeNumber(dst, src pmetric.NumberDataPoint) {
 	addNumber(dst, src, 1)
 	ts, start := mergeTimes(dst.Timestamp(), dst.StartTimestamp(), src.Timestamp(), src.StartTimestamp())

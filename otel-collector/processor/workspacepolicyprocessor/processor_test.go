@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
-
 )
 
 func ts(sec int) pcommon.Timestamp { return pcommon.Timestamp(uint64(sec) * uint64(time.Second)) }
@@ -113,7 +112,7 @@ func TestResolveAndMergeSums(t *testing.T) {
 		merged     int64
 	}{
 		{
-			name: "listed ids pass, unlisted fold and merge (cumulative, different timestamps: latest time, earliest start)",
+			name:      "listed ids pass, unlisted fold and merge (cumulative, different timestamps: latest time, earliest start)",
 			allowlist: []string{"acme"}, cumulative: true,
 			in:     []sumPoint{{ws: "acme", value: 5, time: 10, start: 1}, {ws: "x1", value: 3, time: 10, start: 2}, {ws: "x2", value: 4, time: 12, start: 1}, {ws: "X3 ", value: 1, time: 11, start: 3}},
 			want:   map[string][3]int64{"acme": {5, 10, 1}, "__other__": {8, 12, 1}},

@@ -54,9 +54,11 @@ type kind[D point] struct {
 	merge     func(dst, src D)
 	add       func(dst, src D, sign int64)
 	decreased func(now, before D) bool // a monotonic series went down: a reset
+	replace   func(total, old, new D)  // total − old + new
 	newPoint  func() D
 	copyTo    func(src, dst D)
-	clear     func(D) // a standalone value: no attributes, exemplars or quantiles
+	moveTo    func(src, dst D)
+	clear     func(D)                       // a standalone value: no attributes, exemplars or quantiles
 	exemplars func(D) pmetric.ExemplarSlice // nil: the type has none
 }
 
@@ -67,31 +69,38 @@ func clearAttrs(m pcommon.Map, ex pmetric.ExemplarSlice) {
 
 var (
 	numberKind = kind[pmetric.NumberDataPoint]{
-		merge: mergeNumber, add: addNumber, newPoint: pmetric.NewNumberDataPoint,
+		merge: mergeNumber, add: addNumber, newPoint: pmetric.NewNumberDataPoint, replace: replaceNumber,
 		decreased: func(a, b pmetric.NumberDataPoint) bool { return numberValue(a) < numberValue(b) },
 		copyTo:    func(s, d pmetric.NumberDataPoint) { s.CopyTo(d) },
+		moveTo:    func(s, d pmetric.NumberDataPoint) { s.MoveTo(d) },
 		clear:     func(d pmetric.NumberDataPoint) { clearAttrs(d.Attributes(), d.Exemplars()) },
 		exemplars: pmetric.NumberDataPoint.Exemplars,
 	}
 	histogramKind = kind[pmetric.HistogramDataPoint]{
 		merge: mergeHistogram, add: addHistogram, newPoint: pmetric.NewHistogramDataPoint,
+		replace:   func(t, o, n pmetric.HistogramDataPoint) { addHistogram(t, o, -1); addHistogram(t, n, 1) },
 		decreased: func(a, b pmetric.HistogramDataPoint) bool { return a.Count() < b.Count() },
 		copyTo:    func(s, d pmetric.HistogramDataPoint) { s.CopyTo(d) },
+		moveTo:    func(s, d pmetric.HistogramDataPoint) { s.MoveTo(d) },
 		clear:     func(d pmetric.HistogramDataPoint) { clearAttrs(d.Attributes(), d.Exemplars()) },
 		exemplars: pmetric.HistogramDataPoint.Exemplars,
 	}
 	exponentialKind = kind[pmetric.ExponentialHistogramDataPoint]{
 		merge: mergeExponential, add: addExponential, newPoint: pmetric.NewExponentialHistogramDataPoint,
+		replace:   func(t, o, n pmetric.ExponentialHistogramDataPoint) { addExponential(t, o, -1); addExponential(t, n, 1) },
 		decreased: func(a, b pmetric.ExponentialHistogramDataPoint) bool { return a.Count() < b.Count() },
 		copyTo:    func(s, d pmetric.ExponentialHistogramDataPoint) { s.CopyTo(d) },
+		moveTo:    func(s, d pmetric.ExponentialHistogramDataPoint) { s.MoveTo(d) },
 		clear:     func(d pmetric.ExponentialHistogramDataPoint) { clearAttrs(d.Attributes(), d.Exemplars()) },
 		exemplars: pmetric.ExponentialHistogramDataPoint.Exemplars,
 	}
 	// summaries: count and sum are cumulative (OTLP); quantiles cannot be merged
 	summaryKind = kind[pmetric.SummaryDataPoint]{
 		merge: mergeSummary, add: addSummary, newPoint: pmetric.NewSummaryDataPoint,
+		replace:   func(t, o, n pmetric.SummaryDataPoint) { addSummary(t, o, -1); addSummary(t, n, 1) },
 		decreased: func(a, b pmetric.SummaryDataPoint) bool { return a.Count() < b.Count() },
 		copyTo:    func(s, d pmetric.SummaryDataPoint) { s.CopyTo(d) },
+		moveTo:    func(s, d pmetric.SummaryDataPoint) { s.MoveTo(d) },
 		clear: func(d pmetric.SummaryDataPoint) {
 			d.Attributes().Clear()
 			d.QuantileValues().RemoveIf(func(pmetric.SummaryDataPointValueAtQuantile) bool { return true })
@@ -178,8 +187,10 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 	}
 	changed, hasLabel, foldedAny := false, false, false
 	var absorbed []bool
+	latest := pcommon.Timestamp(0)
 	for i := 0; i < n; i++ {
 		dp := s.At(i)
+		latest = max(latest, dp.Timestamp())
 		attrs := dp.Attributes()
 		val, ok := attrs.Get(label)
 		if !ok {
@@ -235,7 +246,7 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 		return
 	}
 	if ms := r.ms; cumulative && ms != nil && len(ms.order) > 0 {
-		emitOutputs(r, s, k, n, absorbed)
+		emitOutputs(r, s, k, n, absorbed, latest)
 		changed = true
 	}
 	if changed {
@@ -363,34 +374,6 @@ func trackPoint[D point](r *request, k kind[D], dp D, rawKey uint64, isStr bool,
 	if src.out != nil && src.out != o {
 		leave(r, k, src, monotonic)
 	}
-	if src.out == nil {
-		latest := k.newPoint()
-		k.copyTo(dp, latest)
-		k.clear(latest)
-		k.add(o.total.(D), latest, 1)
-		src.out, src.latest = o, latest
-		o.sources++
-		st.merging++
-	} else {
-		latest := src.latest.(D)
-		if monotonic && k.decreased(dp, latest) {
-			// went down without a new start time: a reset all the same
-			if !o.carried {
-				o.carried = true
-				st.carried++
-			}
-			if src.offset != nil {
-				k.add(dp, src.offset.(D), 1)
-				dropOffset(st, src)
-			}
-			k.add(o.total.(D), dp, 1)
-		} else {
-			k.add(o.total.(D), latest, -1)
-			k.add(o.total.(D), dp, 1)
-		}
-		k.copyTo(dp, latest)
-		k.clear(latest)
-	}
 	if s := dp.StartTimestamp(); s != 0 && (o.start == 0 || s < o.start) {
 		o.start = s
 	}
@@ -412,6 +395,32 @@ func trackPoint[D point](r *request, k kind[D], dp D, rawKey uint64, isStr bool,
 		}
 		k.exemplars(dp).MoveAndAppendTo(ex)
 	}
+	if src.out == nil {
+		k.add(o.total.(D), dp, 1)
+		src.out, src.latest = o, k.newPoint()
+		o.sources++
+		st.merging++
+	} else {
+		latest := src.latest.(D)
+		if monotonic && k.decreased(dp, latest) {
+			// went down without a new start time: a reset all the same
+			if !o.carried {
+				o.carried = true
+				st.carried++
+			}
+			if src.offset != nil {
+				k.add(dp, src.offset.(D), 1)
+				dropOffset(st, src)
+			}
+			k.add(o.total.(D), dp, 1)
+		} else {
+			k.replace(o.total.(D), latest, dp)
+		}
+	}
+	// the datapoint leaves the request: its content becomes the source's
+	// latest value (moved, not copied), without attributes
+	k.moveTo(dp, src.latest.(D))
+	k.clear(src.latest.(D))
 	return true, adjusted
 }
 
@@ -480,11 +489,7 @@ func carryInto[D point](r *request, k kind[D], ms *metricState, attrs pcommon.Ma
 // emitOutputs takes the datapoints the state took out of the request and
 // appends every output of the metric, whole: its total, its earliest start,
 // and the latest time of the output or of this request.
-func emitOutputs[D point, S points[D]](r *request, s S, k kind[D], n int, absorbed []bool) {
-	latest := pcommon.Timestamp(0)
-	for i := 0; i < n; i++ {
-		latest = max(latest, s.At(i).Timestamp())
-	}
+func emitOutputs[D point, S points[D]](r *request, s S, k kind[D], n int, absorbed []bool, latest pcommon.Timestamp) {
 	ms := r.ms
 	for _, key := range ms.order {
 		o := ms.outputs[key]
