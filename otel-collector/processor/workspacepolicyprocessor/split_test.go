@@ -686,3 +686,53 @@ func TestSplitDeltaPiecesChain(t *testing.T) {
 	}
 	assert.Equal(t, total, exported.value)
 }
+
+// Services' requests arrive concurrently (one receiver goroutine each) while
+// the reload loop expires state: run under -race. Each service's folded
+// series still ends exactly at the sum of its last collection.
+func TestConcurrentSplitRequests(t *testing.T) {
+	p, _ := testProcessor(t, []string{"acme", "beta", "gamma", "team-a/*"}, nil)
+	services := []string{"checkout", "billing", "search", "mail"}
+	outs := make([]lastValues, len(services))
+	done := make(chan int)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				p.expire()
+			}
+		}
+	}()
+	for s, service := range services {
+		go func() {
+			defer func() { done <- s }() // also when take fails the test from here
+			rng := rand.New(rand.NewSource(int64(s)))
+			seen := lastValues{}
+			for c := 0; c < 4; c++ {
+				for _, req := range randomCuts(splitCollection(service, c), rng) {
+					out, err := p.processMetrics(context.Background(), req)
+					if err == nil {
+						seen.take(t, out, service)
+					}
+				}
+			}
+			outs[s] = seen
+		}()
+	}
+	for range services {
+		<-done
+	}
+	close(stop)
+	var raws []pmetric.Metrics
+	all := lastValues{}
+	for s, service := range services {
+		raws = append(raws, splitCollection(service, 3))
+		for k, v := range outs[s] {
+			all[k] = v
+		}
+	}
+	assert.Equal(t, expected(t, p, raws...).values(), all.values())
+}
