@@ -31,7 +31,7 @@ type request struct {
 	ms           *metricState
 	exemplars    map[*output]pmetric.ExemplarSlice
 
-	folded, merged, evicted, untracked int64
+	folded, merged, evicted, untracked, stale int64
 }
 
 type point interface {
@@ -267,6 +267,16 @@ func trackPoint[D point](r *request, k kind[D], dp D, rawKey uint64, isStr bool,
 	ms := r.metricState(true)
 	attrs := dp.Attributes()
 	src := st.sources[rawKey]
+	if src != nil && src.out != nil {
+		latest := src.latest.(D)
+		if start := dp.StartTimestamp(); start < src.start || start == src.start &&
+			(dp.Timestamp() < latest.Timestamp() || dp.Timestamp() == latest.Timestamp() && monotonic && k.decreased(dp, latest)) {
+			// an older datapoint arriving late (an export retried after a newer
+			// one, concurrent exports): the output already holds a newer value
+			r.stale++
+			return true, false
+		}
+	}
 	if src != nil {
 		src.lastSeen = r.now
 		switch {

@@ -736,3 +736,24 @@ func TestConcurrentSplitRequests(t *testing.T) {
 	}
 	assert.Equal(t, expected(t, p, raws...).values(), all.values())
 }
+
+// An export retried after a newer one (or concurrent exports) brings an
+// older datapoint of a source: it is not a reset, the output keeps the newer value.
+func TestLateOlderDatapointIsIgnored(t *testing.T) {
+	p, _ := testProcessor(t, nil, nil)
+	seen := lastValues{}
+	run := func(pts ...sumPoint) map[string][3]int64 {
+		out, err := p.processMetrics(context.Background(), sumMetrics(true, pts...))
+		require.NoError(t, err)
+		seen.take(t, out, "request")
+		return sums(t, out)
+	}
+	assert.Equal(t, map[string][3]int64{"__other__": {5 + 7, 10, 1}}, run(sumPoint{ws: "x", value: 5, time: 10, start: 1}, sumPoint{ws: "y", value: 7, time: 10, start: 1}))
+	assert.Equal(t, map[string][3]int64{"__other__": {9 + 7, 20, 1}}, run(sumPoint{ws: "x", value: 9, time: 20, start: 1}))
+	// x's datapoint of time 10 again, after the one of time 20
+	assert.Equal(t, map[string][3]int64{"__other__": {9 + 7, 20, 1}}, run(sumPoint{ws: "x", value: 5, time: 10, start: 1}))
+	// and one of the same time, lower (a duplicate that lost a race)
+	assert.Equal(t, map[string][3]int64{"__other__": {9 + 7, 20, 1}}, run(sumPoint{ws: "x", value: 8, time: 20, start: 1}))
+	assert.Equal(t, map[string][3]int64{"__other__": {10 + 7, 30, 1}}, run(sumPoint{ws: "x", value: 10, time: 30, start: 1}))
+	assert.Zero(t, p.state.carried, "no reset was taken")
+}
