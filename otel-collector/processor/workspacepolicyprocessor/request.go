@@ -30,6 +30,7 @@ type request struct {
 	metricHashed bool
 	ms           *metricState
 	exemplars    map[*output]pmetric.ExemplarSlice
+	created      bool // an output was created for this metric in this request
 
 	folded, merged, evicted, untracked, stale int64
 }
@@ -110,7 +111,7 @@ var (
 
 func (r *request) process() {
 	m := r.metric
-	r.metricHashed, r.ms, r.exemplars = false, nil, nil
+	r.metricHashed, r.ms, r.exemplars, r.created = false, nil, nil, false
 	switch m.Type() {
 	case pmetric.MetricTypeSum:
 		s := m.Sum()
@@ -186,6 +187,9 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 		r.metricState(false)
 	}
 	changed, hasLabel, foldedAny := false, false, false
+	// pending: a folded datapoint stayed in the request (not cumulative, or
+	// not held at max_merge_sources): it may collide with another
+	pending := false
 	var absorbed []bool
 	latest := pcommon.Timestamp(0)
 	for i := 0; i < n; i++ {
@@ -229,13 +233,16 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 			changed = true
 		}
 		if !need {
+			pending = pending || merges
 			continue
 		}
 		took, adjusted := trackPoint(r, k, dp, rawKey, isStr, raw, out, merges, monotonic)
 		if adjusted {
 			changed = true
 		}
-		if took {
+		if !took {
+			pending = pending || merges
+		} else {
 			if absorbed == nil {
 				absorbed = make([]bool, n)
 			}
@@ -247,7 +254,9 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 	}
 	if ms := r.ms; cumulative && ms != nil && len(ms.order) > 0 {
 		emitOutputs(r, s, k, n, absorbed, latest)
-		changed = true
+		// what the state took cannot collide; what stayed, or a plain datapoint
+		// of a value that became an output in this request, can
+		changed = pending || r.created
 	}
 	if changed {
 		mergePoints(r, s, k)
@@ -473,6 +482,7 @@ func newOutput[D point](r *request, k kind[D], ms *metricState, key uint64, attr
 	ms.order = append(ms.order, key)
 	ms.values[value]++
 	r.p.state.outputs++
+	r.created = true
 	return o
 }
 
