@@ -221,9 +221,14 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 				need = r.view.previous != nil || ms != nil && (ms.movers > 0 || ms.values[out] > 0)
 			}
 		}
-		var rawKey uint64
+		var rawKey, outKey uint64
 		if need {
-			rawKey = r.p.hash.combine(r.metricKeyOf(), r.p.hash.attrs(attrs, "", ""))
+			// attribute hashes are sums of per-attribute terms: the output's
+			// differs from the raw one by the label's term only
+			h := r.p.hash
+			rawAttrs := h.attrs(attrs, "", "")
+			rawKey = h.combine(r.metricKeyOf(), rawAttrs)
+			outKey = rawAttrs - h.term(label, val) + h.strTerm(label, out)
 		}
 		if rawChanged {
 			if folded {
@@ -236,7 +241,7 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 			pending = pending || merges
 			continue
 		}
-		took, adjusted := trackPoint(r, k, dp, rawKey, isStr, raw, out, merges, monotonic)
+		took, adjusted := trackPoint(r, k, dp, rawKey, outKey, isStr, raw, out, merges, monotonic)
 		if adjusted {
 			changed = true
 		}
@@ -271,7 +276,7 @@ func processPoints[D point, S points[D]](r *request, s S, k kind[D], temporality
 // source after an allowlist change, the offset of a moved source, and, when
 // the datapoint lands in an output, its latest value there. took: the state
 // holds it now (it leaves the request); adjusted: its value was changed.
-func trackPoint[D point](r *request, k kind[D], dp D, rawKey uint64, isStr bool, raw, out string, merges, monotonic bool) (took, adjusted bool) {
+func trackPoint[D point](r *request, k kind[D], dp D, rawKey, outKey uint64, isStr bool, raw, out string, merges, monotonic bool) (took, adjusted bool) {
 	st := r.p.state
 	ms := r.metricState(true)
 	attrs := dp.Attributes()
@@ -385,10 +390,9 @@ func trackPoint[D point](r *request, k kind[D], dp D, rawKey uint64, isStr bool,
 		}
 		return false, adjusted
 	}
-	key := r.p.hash.attrs(attrs, "", "")
-	o := ms.outputs[key]
+	o := ms.outputs[outKey]
 	if o == nil {
-		o = newOutput(r, k, ms, key, attrs, out, dp, monotonic)
+		o = newOutput(r, k, ms, outKey, attrs, out, dp, monotonic)
 	}
 	if src.out != nil && src.out != o {
 		leave(r, k, src, monotonic)

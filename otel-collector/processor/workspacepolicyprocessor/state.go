@@ -190,24 +190,39 @@ func (h hasher) value(mh *maphash.Hash, v pcommon.Value) {
 	}
 }
 
-// attrs hashes a map; when label is not "", that attribute is hashed with labelValue instead.
+// attrs hashes a map: the sum of its attributes' terms; when label is not
+// "", that attribute's term is the one of labelValue instead.
 func (h hasher) attrs(m pcommon.Map, label, labelValue string) uint64 {
-	var mh maphash.Hash
-	mh.SetSeed(h.seed)
 	var sum uint64
 	for k, v := range m.All() {
-		mh.Reset()
-		mh.WriteString(k)
-		mh.WriteByte(0)
 		if label != "" && k == label {
-			mh.WriteByte(byte(pcommon.ValueTypeStr))
-			mh.WriteString(labelValue)
+			sum += h.strTerm(k, labelValue)
 		} else {
-			h.value(&mh, v)
+			sum += h.term(k, v)
 		}
-		sum += mix64(mh.Sum64())
 	}
 	return sum
+}
+
+// term is one attribute's part of an attribute hash.
+func (h hasher) term(k string, v pcommon.Value) uint64 {
+	var mh maphash.Hash
+	mh.SetSeed(h.seed)
+	mh.WriteString(k)
+	mh.WriteByte(0)
+	h.value(&mh, v)
+	return mix64(mh.Sum64())
+}
+
+// strTerm is the term of a string attribute (the same as term of a string Value).
+func (h hasher) strTerm(k, v string) uint64 {
+	var mh maphash.Hash
+	mh.SetSeed(h.seed)
+	mh.WriteString(k)
+	mh.WriteByte(0)
+	mh.WriteByte(byte(pcommon.ValueTypeStr))
+	mh.WriteString(v)
+	return mix64(mh.Sum64())
 }
 
 func (h hasher) combine(parts ...uint64) uint64 {
