@@ -170,13 +170,21 @@ func (p *workspacePolicyProcessor) run(ctx context.Context) {
 	defer close(p.done)
 	ticker := time.NewTicker(p.cfg.ReloadInterval)
 	defer ticker.Stop()
+	lastSweep := p.now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 			p.reload()
-			p.expire()
+			// a sweep walks every source (up to max_merge_sources) under the
+			// lock, so it runs every max_stale/16, not at every tick
+			if now := p.now(); now.Sub(lastSweep) >= max(p.cfg.ReloadInterval, p.cfg.MaxStale/16) {
+				p.expire()
+				lastSweep = now
+			} else {
+				p.expirePrevious()
+			}
 		}
 	}
 }
@@ -255,9 +263,7 @@ func (p *workspacePolicyProcessor) expire() {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if v := p.view.Load(); v.previous != nil && now.Sub(v.changed) > p.cfg.MaxStale {
-		p.view.Store(&view{current: v.current})
-	}
+	p.dropPrevious(now)
 	st := p.state
 	res := st.expire(now.Add(-p.cfg.MaxStale), func(src *source) {
 		o := src.out
@@ -280,6 +286,21 @@ func (p *workspacePolicyProcessor) expire() {
 		p.boundWarned.Store(false)
 	}
 	p.stateSize.Store(int64(st.size()))
+}
+
+// expirePrevious drops the previous generation max_stale after a change (between sweeps).
+func (p *workspacePolicyProcessor) expirePrevious() {
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropPrevious(now)
+	p.stateSize.Store(int64(p.state.size()))
+}
+
+func (p *workspacePolicyProcessor) dropPrevious(now time.Time) {
+	if v := p.view.Load(); v.previous != nil && now.Sub(v.changed) > p.cfg.MaxStale {
+		p.view.Store(&view{current: v.current})
+	}
 }
 
 func (p *workspacePolicyProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
