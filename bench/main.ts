@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every part; `npm run bench -- <part> [<part>...]` runs
- * some: hotpath, memory, series, collector, freshness, queues, runtime, service, scrape. Every part prints its
+ * some: hotpath, memory, series, collector, freshness, queues, runtime, service, scrape, export. Every part prints its
  * tables; a summary of the targets comes last.
  */
 import { hotpath } from './hotpath';
@@ -12,8 +12,9 @@ import { queues } from './queues';
 import { runtime } from './runtime';
 import { service } from './service';
 import { scrape } from './scrape';
+import { exportSplit } from './export-split';
 
-const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime', 'service', 'scrape'] as const;
+const PARTS = ['hotpath', 'memory', 'series', 'collector', 'freshness', 'queues', 'runtime', 'service', 'scrape', 'export'] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<void> {
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
           const ok = growthMB[variant]! <= 10 && seriesConstant[variant]!;
           summary.push([`2 ${variant}: heap growth, series constant`, '<= 10 MB, constant', `${growthMB[variant]!.toFixed(2)} MB, ${seriesConstant[variant] ? 'constant' : 'NOT constant'} ${ok ? 'MET' : 'NOT MET'}`]);
         }
+        break;
+      }
+      case 'export': {
+        const { ratio } = await exportSplit();
+        summary.push(['export split: CPU of sizing + serializing the requests vs one serialization', '<= 2.5×', `${ratio.toFixed(2)}× ${ratio <= 2.5 ? 'MET' : 'NOT MET'}`]);
         break;
       }
       case 'series': {
