@@ -112,7 +112,7 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
     // 8 MiB allowed on the kit's side: one request per collection, over the receiver's limit.
     const app = startKit(collector, protocol, port, { METRICS_OTLP_MAX_REQUEST_BYTES: String(8 * 1024 * 1024) });
     // The generated alerts, evaluated every second by a real Prometheus scraping the kit's embedded endpoint.
-    const prometheus = await startPrometheus({ targets: [`127.0.0.1:${port}`], scrapeIntervalSeconds: 5, evaluationIntervalSeconds: 1, ruleFiles: [join(ROOT, 'prometheus', 'rules', 'alerts.yml')] });
+    const prometheus = await startPrometheus({ targets: [`127.0.0.1:${port}`], scrapeIntervalSeconds: 10, evaluationIntervalSeconds: 1, ruleFiles: [join(ROOT, 'prometheus', 'rules', 'alerts.yml')] });
     try {
       let seen: Record<string, number> = {};
       const first = await waitFor(async () => {
@@ -140,7 +140,7 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
         const answer = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string; value: string }[] } };
         const mine = answer.data.alerts.filter((a) => a.labels.alertname === 'MetricsExportFailing');
         return mine.length > 0 ? mine : undefined;
-      }, 60_000, 'MetricsExportFailing to be pending');
+      }, 120_000, 'MetricsExportFailing to be pending');
       console.log(`${protocol}: ${JSON.stringify(alert)}`);
       expect(alert).toHaveLength(1);
       expect(alert[0]!.state).toBe('pending');
@@ -153,7 +153,7 @@ describe.each(CASES)('OTLP request limits over %s', (protocol, exporter, limit) 
       await prometheus.stop();
       await collector.stop();
     }
-  }, 180_000);
+  }, 300_000);
 
   it.each([
     ['enforce', ALLOWLIST, WORKSPACES + 1],
