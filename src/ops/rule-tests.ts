@@ -21,6 +21,8 @@ import { QUANTILES, alertGroups, alertRuleYaml, recorded, recordingRuleGroups, t
 import { customFamilies, type CustomFamily } from './custom';
 import { humanizeDuration, humanizePercentage, num, pascalCase } from './format';
 import type { OpsThresholds } from './options';
+import { exportAlertTestSpecs } from './rule-tests-export';
+import { KIT_EXPORT_FAILURES } from './rules-export';
 
 export interface InputSeries {
   readonly series: string;
@@ -70,16 +72,16 @@ function labelString(labels: Readonly<Record<string, string>>): string {
   return parts.length === 0 ? '' : `{${parts.join(', ')}}`;
 }
 
-function sample(name: string, labels: Readonly<Record<string, string>> = {}): string {
+export function sample(name: string, labels: Readonly<Record<string, string>> = {}): string {
   return `${name}${labelString(labels)}`;
 }
 
 /** A counter that grows by `perMinute` every 1m step for `steps` steps. */
-function growing(name: string, labels: Readonly<Record<string, string>>, perMinute: number, steps: number): InputSeries {
+export function growing(name: string, labels: Readonly<Record<string, string>>, perMinute: number, steps: number): InputSeries {
   return { series: sample(name, labels), values: `0+${perMinute}x${steps}` };
 }
 
-function constant(name: string, labels: Readonly<Record<string, string>>, value: number, steps: number): InputSeries {
+export function constant(name: string, labels: Readonly<Record<string, string>>, value: number, steps: number): InputSeries {
   return { series: sample(name, labels), values: `${value}+0x${steps}` };
 }
 
@@ -592,6 +594,8 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     },
     MetricsEndpointDown: targetDownSpec(options.jobs.embedded, '10.0.0.5:9464'),
     ...Object.fromEntries(customFamilies(options).filter((f) => f.hasStatus).map((family) => [`${pascalCase(family.decl.name)}FailureRateHigh`, customFailureSpec(t, family)])),
+    // export failures: src/ops/rule-tests-export.ts
+    ...exportAlertTestSpecs(options),
   };
 }
 
@@ -634,9 +638,9 @@ export function serviceLabels(options: OpsOptions): Record<string, string> {
   return labels;
 }
 
-/** The catalogue series names (the rules add the service selector to these, and to no other). */
+/** The catalogue series names, and the kit's export-failure counter (the rules add the service selector to these, and to no other). */
 function catalogueNames(options: OpsOptions): Set<string> {
-  const names = new Set<string>();
+  const names = new Set<string>([KIT_EXPORT_FAILURES]);
   for (const decl of [...BUILTIN_METRICS, ...options.metrics]) {
     for (const stream of ['baseline', 'workspace'] as const) {
       if (stream === 'workspace' && !decl.workspaceStream) continue;

@@ -35,6 +35,7 @@ import {
   type ExecutionFamily,
 } from './metrics';
 import { increase, maxBy, minBy, quantile, rate, rateRatio, sumBy } from './promql';
+import { exportAlertGroup } from './rules-export';
 
 export interface RecordingRule {
   readonly record: string;
@@ -394,6 +395,8 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
       rules: custom.flatMap((family) => failureAlerts(t, pascalCase(family.decl.name), { noun: `${family.decl.name} recordings` }, recorded.customFailureRatio('job', family), false)),
     });
   }
+  // export failures: src/ops/rules-export.ts
+  groups.push(exportAlertGroup(options));
   return groups;
 }
 

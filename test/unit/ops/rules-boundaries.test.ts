@@ -8,7 +8,7 @@
  *   npx vitest run test/unit/ops/rules-boundaries.test.ts
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,11 @@ import { promtoolBinary } from '../../helpers/binaries';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BOUNDARIES = 'prometheus/tests/alerts-boundaries.yaml';
+/** Every hand-written boundary file: alerts-boundaries.yaml and its siblings (alerts-boundaries-export.yaml, ...), run as one. */
+const BOUNDARY_FILES = readdirSync(join(ROOT, 'prometheus', 'tests'))
+  .filter((file) => /^alerts-boundaries.*\.yaml$/.test(file))
+  .sort()
+  .map((file) => `prometheus/tests/${file}`);
 const NON_DEFAULT_CONFIG = 'test/fixtures/ops-thresholds.yaml';
 const NON_DEFAULT_TESTS = 'test/fixtures/ops-thresholds.test.yaml';
 const tmp = mkdtempSync(join(tmpdir(), 'owm-boundaries-'));
@@ -41,10 +46,16 @@ interface AlertCheck {
 }
 interface TestFile {
   rule_files: string[];
+  group_eval_order?: string[];
   tests: { name: string; alert_rule_test: AlertCheck[] }[];
 }
 
-const boundaries = parse(readFileSync(join(ROOT, BOUNDARIES), 'utf8')) as TestFile;
+/** The boundary files as one: their cases, and their group orders joined (each lists the groups its cases depend on). */
+function joinTests(files: readonly TestFile[]): TestFile {
+  const order = [...new Set(files.flatMap((file) => file.group_eval_order ?? []))];
+  return { ...files[0]!, group_eval_order: order, tests: files.flatMap((file) => file.tests) };
+}
+const boundaries = joinTests(BOUNDARY_FILES.map((file) => parse(readFileSync(join(ROOT, file), 'utf8')) as TestFile));
 const generated = renderArtifacts(opsOptions());
 const alertNames = (parse(generated.get(RULE_FILES.alerts)!) as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.alert!));
 
@@ -180,6 +191,16 @@ const MUTATIONS: Mutation[] = [
   recording('failure statuses: timeout dropped (status=~"error|timeout" → status="error")', 'status=~"error|timeout"', 'status="error"', (name) => /time out/.test(name)),
   // HTTP: 4xx counted as server errors
   recording('HTTP errors: 5xx → 4xx or 5xx', '=~"5.."', '=~"[45].."', ofAlert('HttpErrorRateHigh')),
+  // export failures (src/ops/rules-export.ts; cases in prometheus/tests/alerts-boundaries-export.yaml)
+  alertExpr('MetricsExportFailing', '> 0', '>= 0'),
+  alertExpr('MetricsExportFailing', '> 0', '> 1'),
+  alertExpr('MetricsExportFailing', '[5m]', '[1m]'),
+  alertExpr('MetricsExportFailing', 'exporter, reason)', 'exporter)'),
+  alertExpr('OtelCollectorRefusingMetricPoints', '> 0', '>= 0'),
+  alertExpr('OtelCollectorRefusingMetricPoints', '> 0', '> 1'),
+  alertExpr('OtelCollectorRefusingMetricPoints', 'rate(', 'irate('),
+  alertExpr('OtelCollectorRefusingMetricPoints', 'receiver, transport)', 'receiver)'),
+  alertExpr('OtelCollectorExportFailing', 'rate(', 'irate('),
 ];
 
 describe('alert boundary tests', () => {
@@ -188,7 +209,8 @@ describe('alert boundary tests', () => {
   it('pass on the generated rules (and the committed copy runs against the committed rules)', () => {
     const result = runAgainst(rules, boundaries, 'generated');
     expect(result.status, result.output).toBe(0);
-    const committed = promtool(['test', 'rules', BOUNDARIES], ROOT);
+    expect(BOUNDARY_FILES).toContain(BOUNDARIES);
+    const committed = promtool(['test', 'rules', ...BOUNDARY_FILES], ROOT);
     expect(committed.status, committed.output).toBe(0);
   }, 300_000);
 
