@@ -167,6 +167,32 @@ describe('FastCounter', () => {
   });
 });
 
+describe('workspace stream cycles', () => {
+  it('a workspace series recorded twice in a cycle counts once; recorded again in a new cycle it counts again', () => {
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: ['w1', 'w2', 'w3'] });
+    // Workspace stream: 2 series per cycle, then overflow; the baseline has room.
+    const c = new FastCounter(spec({ policy, labels: [], wsLimit: 3 }));
+    c.add(1, { workspace_id: 'w1' });
+    c.add(1, { workspace_id: 'w1' });
+    c.add(1, { workspace_id: 'w2' }); // the second series of the cycle: its own
+    let [, ws] = collect(c);
+    expect(points(ws!)).toStrictEqual([
+      [{ workspace_id: 'w1' }, 2],
+      [{ workspace_id: 'w2' }, 1],
+    ]);
+    c.add(1, { workspace_id: 'w1' }); // existing series, touched in the new cycle
+    c.add(1, { workspace_id: 'w3' }); // new: the second of this cycle
+    c.add(1, { workspace_id: 'w2' }); // existing, but the cycle is full: overflow
+    [, ws] = collect(c);
+    expect(points(ws!)).toStrictEqual([
+      [{ workspace_id: 'w1' }, 3],
+      [{ workspace_id: 'w2' }, 1],
+      [{ workspace_id: 'w3' }, 1],
+      [OVERFLOW_ATTRIBUTES, 1],
+    ]);
+  });
+});
+
 describe('FastHistogram', () => {
   const histogramSpec = (recordMinMax: boolean, policy?: WorkspacePolicy) => ({ ...spec({ kind: 'histogram', policy }), boundaries: [1, 5], recordMinMax });
   const values = (data: MetricData) => (data as HistogramMetricData).dataPoints.map((p) => [p.attributes, p.value]);

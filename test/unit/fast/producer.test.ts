@@ -3,10 +3,11 @@
  * specs (derived from the views), what its producers hand a reader, and how a
  * reader the kit did not create is made to read them too.
  */
-import { AggregationTemporality, InMemoryMetricExporter, InstrumentType, MeterProvider, PeriodicExportingMetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, AggregationType, InMemoryMetricExporter, InstrumentType, MeterProvider, PeriodicExportingMetricReader, type SumMetricData, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
-import { FastPath, attachProducer, firstNonCumulativeReader, instrumentSpec } from '../../../src/fast/fast-path';
+import { FastPath, attachProducer, firstNonCumulativeReader, instrumentSpec, specFromViews } from '../../../src/fast/fast-path';
+import { viewsFor } from '../../../src/policy/views';
 import { FastCounter, FastHistogram } from '../../../src/fast/instruments';
 import { WorkspacePolicy } from '../../../src/policy/workspace-policy';
 import { DEFAULT_CARDINALITY_LIMIT, DEFAULT_WORKSPACE_CARDINALITY_LIMIT, type MetricDeclaration } from '../../../src/model/types';
@@ -145,5 +146,56 @@ describe('readers', () => {
     ]);
     expect(resourceMetrics.resource).not.toBe(resource); // the SDK's resource, not the producer's
     await provider.shutdown();
+  });
+});
+
+describe('specFromViews refuses the view shapes it does not reproduce', () => {
+  const p = policy();
+  const counterViews = () => viewsFor(counterDecl, { workspace: p });
+  const histogramView = (boundaries: number[], recordMinMax?: boolean): ViewOptions => ({
+    instrumentName: 'unit.latency',
+    name: 'unit_latency_seconds',
+    aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries, ...(recordMinMax === undefined ? {} : { recordMinMax }) } },
+  });
+
+  it('accepts the views it was built for', () => {
+    expect(specFromViews(counterDecl, counterViews(), p)!.workspace!.descriptor.name).toBe('unit_jobs_by_workspace');
+    expect(specFromViews(counterDecl, [{ ...counterViews()[0]!, aggregation: { type: AggregationType.SUM } }], p)!.baseline.descriptor.name).toBe('unit_jobs');
+    expect(specFromViews(counterDecl, [{ ...counterViews()[0]!, aggregation: { type: AggregationType.DEFAULT } }], p)).toBeDefined();
+  });
+
+  it('a view of another instrument, without a name, or of another stream', () => {
+    const [base, ws] = counterViews();
+    expect(specFromViews(counterDecl, [{ ...base!, instrumentName: 'other' }], p)).toBeUndefined();
+    expect(specFromViews(counterDecl, [{ ...base!, name: undefined }], p)).toBeUndefined();
+    expect(specFromViews(counterDecl, [base!, { ...ws!, name: 'unit_jobs_elsewhere' }], p)).toBeUndefined();
+  });
+
+  it('either stream twice, a workspace stream without a policy, or no baseline', () => {
+    const [base, ws] = counterViews();
+    expect(specFromViews(counterDecl, [base!, base!], p)).toBeUndefined();
+    expect(specFromViews(counterDecl, [base!, ws!, ws!], p)).toBeUndefined();
+    expect(specFromViews(counterDecl, [base!, ws!], undefined)).toBeUndefined();
+    expect(specFromViews(counterDecl, [ws!], p)).toBeUndefined();
+    expect(specFromViews(counterDecl, [ws!, base!], p)!.baseline.descriptor.name).toBe('unit_jobs'); // order does not matter
+  });
+
+  it('another aggregation', () => {
+    const [base] = counterViews();
+    for (const type of [AggregationType.LAST_VALUE, AggregationType.DROP, AggregationType.EXPLICIT_BUCKET_HISTOGRAM, AggregationType.EXPONENTIAL_HISTOGRAM]) {
+      expect(specFromViews(counterDecl, [{ ...base!, aggregation: { type } as ViewOptions['aggregation'] }], p), String(type)).toBeUndefined();
+    }
+    expect(specFromViews(histogramDecl, [{ ...histogramView([1]), aggregation: undefined }], p)).toBeUndefined();
+    expect(specFromViews(histogramDecl, [{ ...histogramView([1]), aggregation: { type: AggregationType.SUM } }], p)).toBeUndefined();
+  });
+
+  it('histogram buckets must agree between the streams; min/max as the view says (default on)', () => {
+    const ws = { ...histogramView([1, 2]), name: 'unit_latency_by_workspace_seconds' };
+    const decl = { ...histogramDecl, workspaceStream: true };
+    expect(specFromViews(decl, [histogramView([1, 2]), ws], p)!.boundaries).toStrictEqual([1, 2]);
+    expect(specFromViews(decl, [histogramView([1, 3]), ws], p)).toBeUndefined();
+    expect(specFromViews(histogramDecl, [histogramView([1], false)], p)!.recordMinMax).toBe(false);
+    expect(specFromViews(histogramDecl, [histogramView([1])], p)!.recordMinMax).toBe(true);
+    expect(specFromViews(histogramDecl, [{ ...histogramView([]), aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM } }], p)!.boundaries).toStrictEqual([]);
   });
 });
