@@ -69,7 +69,6 @@ export function instrumentSpec(
   policy: WorkspacePolicy | undefined,
   values?: ValueRules,
 ): (InstrumentSpec & { boundaries?: readonly number[]; recordMinMax?: boolean }) | undefined {
-  if (decl.kind !== 'counter' && decl.kind !== 'histogram') return undefined;
   return specFromViews(decl, viewsFor(decl, { workspace: policy, values }), policy, values);
 }
 
@@ -86,6 +85,7 @@ export function specFromViews(
   policy: WorkspacePolicy | undefined,
   values?: ValueRules,
 ): (InstrumentSpec & { boundaries?: readonly number[]; recordMinMax?: boolean }) | undefined {
+  if (decl.kind !== 'counter' && decl.kind !== 'histogram') return undefined;
   const baselineName = streamName(decl, 'baseline');
   const workspaceName = streamName(decl, 'workspace');
   let baseline: StreamSpec | undefined;
