@@ -9,6 +9,7 @@
  *   otel_workspace_metrics_allowlist_size                            entries in the effective allowlist
  *   otel_workspace_metrics_allowlist_last_reload_timestamp_seconds   last successful load of any allowlist source (or the start)
  *   otel_workspace_metrics_allowlist_reload_errors_total{source}     failed loads per dynamic source (file, postgres...)
+ *   otel_workspace_metrics_export_failures_total{exporter,reason}    failed OTLP export requests (reported whenever OTLP export is on)
  */
 import type { MetricDeclaration } from '../model/types';
 
@@ -56,4 +57,13 @@ export const allowlistReloadErrors: MetricDeclaration = {
   labels: ['source'],
 };
 
-export const SELF_METRICS = [workspaceFolded, workspaceUnlistedEstimate, allowlistSize, allowlistLastReload, allowlistReloadErrors] as const;
+export const exportFailures: MetricDeclaration = {
+  name: `${SELF_METRIC_PREFIX}.export.failures`,
+  kind: 'observableCounter',
+  unit: '{request}',
+  description:
+    'Failed OTLP export requests, by exporter (otlp_http, otlp_grpc) and reason (too_large, refused, unavailable, timeout, network, other); a collection split into several requests counts each failed request.',
+  labels: ['exporter', 'reason'],
+};
+
+export const SELF_METRICS = [workspaceFolded, workspaceUnlistedEstimate, allowlistSize, allowlistLastReload, allowlistReloadErrors, exportFailures] as const;

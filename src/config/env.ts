@@ -15,7 +15,14 @@ export interface KitConfig {
   enabled: boolean;
   exporters: ExporterKind[];
   prometheus: PrometheusEndpointConfig;
-  otlp: { protocol: OtlpProtocol };
+  otlp: {
+    protocol: OtlpProtocol;
+    /**
+     * METRICS_OTLP_MAX_REQUEST_BYTES: no OTLP export request is larger (one
+     * collection is split into several requests, src/sdk/export-split.ts).
+     */
+    maxRequestBytes: number;
+  };
   exportIntervalMillis: number;
   exportTimeoutMillis: number;
   workspace: {
@@ -27,6 +34,8 @@ export interface KitConfig {
     allowlistPollMillis: number;
     sampleRate: number;
     mode: WorkspacePolicyMode;
+    /** METRICS_WORKSPACE_PASSTHROUGH_LIMIT: pass-through sends at most this many distinct raw values per process; later ones fold into `__other__`. */
+    passthroughLimit: number;
   };
   collectorIntervalMillis: number;
   /** METRICS_RECORDING_PATH; `fast` falls back to `views` when a reader wants delta temporality. */
@@ -74,7 +83,8 @@ export const DEFAULT_CONFIG: KitConfig = {
   enabled: true,
   exporters: ['prometheus'],
   prometheus: { host: '127.0.0.1', port: 9464, scrapeCacheMillis: 0, tls: undefined, auth: {} },
-  otlp: { protocol: 'http/protobuf' },
+  // 3 MiB: under the OTLP/gRPC receiver's 4 MiB default (and OTLP/HTTP's 20 MiB), with margin.
+  otlp: { protocol: 'http/protobuf', maxRequestBytes: 3 * 1024 * 1024 },
   exportIntervalMillis: 60_000,
   exportTimeoutMillis: 30_000,
   workspace: {
@@ -85,6 +95,7 @@ export const DEFAULT_CONFIG: KitConfig = {
     allowlistPollMillis: 30_000,
     sampleRate: 0,
     mode: 'enforce',
+    passthroughLimit: 2_000,
   },
   collectorIntervalMillis: 5_000,
   recordingPath: 'fast',
@@ -113,6 +124,7 @@ export const CONFIG_VARIABLES = [
   'METRICS_BASIC_AUTH_PASSWORD_FILE',
   'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'METRICS_OTLP_MAX_REQUEST_BYTES',
   'OTEL_METRIC_EXPORT_INTERVAL',
   'OTEL_METRIC_EXPORT_TIMEOUT',
   'METRICS_WORKSPACE_LABEL',
@@ -122,6 +134,7 @@ export const CONFIG_VARIABLES = [
   'METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL',
   'METRICS_WORKSPACE_SAMPLE_RATE',
   'METRICS_WORKSPACE_POLICY',
+  'METRICS_WORKSPACE_PASSTHROUGH_LIMIT',
   'METRICS_COLLECTOR_INTERVAL',
   'METRICS_RECORDING_PATH',
   'OTEL_LOG_LEVEL',
@@ -241,6 +254,8 @@ export function readConfig(env: Env = process.env): ConfigResult {
   const protocolVar =
     r.raw('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const protocol = r.oneOf(protocolVar, protocols, d.otlp.protocol);
+  // 16 KiB at least: a request must hold the resource and one metric's descriptor and data point.
+  const maxRequestBytes = r.integer('METRICS_OTLP_MAX_REQUEST_BYTES', d.otlp.maxRequestBytes, 16_384, 1_073_741_824);
 
   const exportIntervalMillis = r.integer('OTEL_METRIC_EXPORT_INTERVAL', d.exportIntervalMillis, 100, 86_400_000);
   let exportTimeoutMillis = r.integer('OTEL_METRIC_EXPORT_TIMEOUT', d.exportTimeoutMillis, 1, 86_400_000);
@@ -262,6 +277,7 @@ export function readConfig(env: Env = process.env): ConfigResult {
     r.integer('METRICS_WORKSPACE_ALLOWLIST_POLL_INTERVAL', d.workspace.allowlistPollMillis / 1000, 1, 86_400) * 1000;
   const sampleRate = r.fraction('METRICS_WORKSPACE_SAMPLE_RATE', d.workspace.sampleRate);
   const mode = r.oneOf('METRICS_WORKSPACE_POLICY', ['enforce', 'passthrough'] as const, d.workspace.mode);
+  const passthroughLimit = r.integer('METRICS_WORKSPACE_PASSTHROUGH_LIMIT', d.workspace.passthroughLimit, 0, 1_000_000);
 
   const collectorIntervalMillis = r.integer('METRICS_COLLECTOR_INTERVAL', d.collectorIntervalMillis / 1000, 1, 86_400) * 1000;
   const recordingPath = r.oneOf('METRICS_RECORDING_PATH', ['fast', 'views'] as const, d.recordingPath);
@@ -274,10 +290,10 @@ export function readConfig(env: Env = process.env): ConfigResult {
       enabled,
       exporters,
       prometheus: { host, port, scrapeCacheMillis, ...endpoint },
-      otlp: { protocol },
+      otlp: { protocol, maxRequestBytes },
       exportIntervalMillis,
       exportTimeoutMillis,
-      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode },
+      workspace: { enabled: workspaceEnabled, labelName, allowlist, allowlistFile, allowlistPollMillis, sampleRate, mode, passthroughLimit },
       collectorIntervalMillis,
       recordingPath,
       logLevel,

@@ -43,6 +43,7 @@ export {
   allowlistSize,
   allowlistLastReload,
   allowlistReloadErrors,
+  exportFailures,
 } from '../catalogue/self';
 export {
   QUEUE_HEALTH_METRICS,

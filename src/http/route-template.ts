@@ -6,7 +6,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { warnRateLimited } from '../log';
-import { routeTemplate } from './route';
 import { expressRoute } from './frameworks/express';
 
 const ROUTE_TEMPLATE = Symbol.for('otel-workspace-metrics.http.route');
@@ -25,12 +24,17 @@ export function setHttpRoute(request: IncomingMessage, template: string): void {
   }
 }
 
-/** The route label of a finished request, or undefined (no `http.route`). */
-export function routeOf(request: IncomingMessage): string | undefined {
+/**
+ * The template a finished request was served by, unchecked: what setHttpRoute
+ * left, else Express's matched route, else undefined. `routeTemplate`
+ * (src/http/route.ts) turns it into a label, or none.
+ */
+export function templateOf(request: IncomingMessage): unknown {
   try {
     const tagged = (request as TaggedRequest)[ROUTE_TEMPLATE];
-    return routeTemplate(tagged !== undefined ? tagged : expressRoute(request));
+    return tagged !== undefined ? tagged : expressRoute(request);
   } catch {
     return undefined;
   }
 }
+

@@ -11,6 +11,8 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT'
 /** Semantic conventions: known methods upper-case, anything else `_OTHER`. */
 export function normalizeMethod(method: unknown): string {
   if (typeof method !== 'string') return '_OTHER';
+  // Node's parser hands known methods upper-case already: no new string per request.
+  if (KNOWN_METHODS.has(method)) return method;
   const upper = method.toUpperCase();
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }

@@ -26,10 +26,14 @@ export interface OpsThresholds {
   readonly actionP95Seconds: number;
   /** p95 workflow duration (s) above which WorkflowExecutionsSlow fires. */
   readonly workflowP95Seconds: number;
-  /** Ready runs above which QueueBacklog fires. */
+  /** Ready jobs of one queue above which QueueBacklog (warning) fires. */
   readonly queueReadyDepth: number;
-  /** Age (s) of the oldest ready run above which QueueOldestReadyRunTooOld fires. */
+  /** Ready jobs of one queue above which QueueBacklogCritical fires; above queueReadyDepth. */
+  readonly queueReadyDepthCritical: number;
+  /** Age (s) of the oldest ready job of one queue above which QueueOldestReadyRunTooOld fires. */
   readonly queueOldestReadySeconds: number;
+  /** Failed jobs added to one queue within 15 minutes above which QueueFailedJobsGrowing fires. */
+  readonly queueFailedJobsGrowth: number;
   /** Share of 5xx responses above which HttpErrorRateHigh fires. */
   readonly httpErrorRatio: number;
   /** p95 HTTP request duration (s) above which HttpLatencyHigh fires. */
@@ -40,6 +44,17 @@ export interface OpsThresholds {
   readonly overflowGrowth: number;
   /** Share folded into __other__ above which WorkspaceAllowlistDiverged fires. */
   readonly allowlistDivergedRatio: number;
+  // runtime and process (src/ops/rules-runtime.ts)
+  /** Resident memory (RSS, bytes) of one process above which ProcessMemoryHigh fires: set it below your container's memory limit. */
+  readonly processMemoryBytes: number;
+  /** V8 heap used over the heap size limit above which NodejsHeapNearLimit fires. */
+  readonly heapUsedRatio: number;
+  /** Event loop delay p99 (s, averaged over 5 minutes) above which NodejsEventLoopDelayHigh fires. */
+  readonly eventLoopDelayP99Seconds: number;
+  /** Share of time in GC pauses (over 5 minutes) above which NodejsGcTimeHigh fires. */
+  readonly gcTimeRatio: number;
+  /** Restarts of one instance within 30 minutes above which ProcessRestarting fires. */
+  readonly processRestarts: number;
 }
 
 /** Label matchers added to the series the rules and dashboards read. */
@@ -103,12 +118,19 @@ export const DEFAULT_THRESHOLDS: OpsThresholds = {
   actionP95Seconds: 30,
   workflowP95Seconds: 120,
   queueReadyDepth: 100,
+  queueReadyDepthCritical: 1000,
   queueOldestReadySeconds: 300,
+  queueFailedJobsGrowth: 10,
   httpErrorRatio: 0.05,
   httpP95Seconds: 1,
   overflowRatio: 0.25,
   overflowGrowth: 1.5,
   allowlistDivergedRatio: 0.5,
+  processMemoryBytes: 1024 ** 3,
+  heapUsedRatio: 0.9,
+  eventLoopDelayP99Seconds: 0.25,
+  gcTimeRatio: 0.1,
+  processRestarts: 2,
 };
 
 export const DEFAULT_OPS_OPTIONS: OpsOptions = {
@@ -189,12 +211,19 @@ export const OPS_CONFIG_SCHEMA = z.strictObject({
       actionP95Seconds: positive,
       workflowP95Seconds: positive,
       queueReadyDepth: z.number().int().nonnegative(),
+      queueReadyDepthCritical: z.number().int().positive(),
       queueOldestReadySeconds: positive,
+      queueFailedJobsGrowth: z.number().int().nonnegative(),
       httpErrorRatio: ratio,
       httpP95Seconds: positive,
       overflowRatio: ratio,
       overflowGrowth: z.number().gt(1).finite(),
       allowlistDivergedRatio: ratio,
+      processMemoryBytes: z.number().int().positive(),
+      heapUsedRatio: ratio,
+      eventLoopDelayP99Seconds: positive,
+      gcTimeRatio: ratio,
+      processRestarts: z.number().int().nonnegative(),
     })
     .partial()
     .optional(),
@@ -229,6 +258,9 @@ export function opsOptionsFromConfig(content: unknown, source = 'config'): OpsOp
   const t = options.thresholds;
   if (t.failureRatioCritical <= t.failureRatioHigh) {
     throw new Error(`${source} is not a valid ops config:\n  thresholds.failureRatioCritical: must be above failureRatioHigh (${t.failureRatioHigh})`);
+  }
+  if (t.queueReadyDepthCritical <= t.queueReadyDepth) {
+    throw new Error(`${source} is not a valid ops config:\n  thresholds.queueReadyDepthCritical: must be above queueReadyDepth (${t.queueReadyDepth})`);
   }
   return options;
 }

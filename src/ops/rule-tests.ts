@@ -16,12 +16,14 @@ import { prometheusName, prometheusType, type MetricDeclaration } from '../model
 import { BUILTIN_METRICS } from '../catalogue/index';
 import { OVERFLOW_VALUE } from '../model/canonical';
 import type { OpsOptions } from './options';
-import { ACTION_FAMILY, COLLECTOR_METRICS, EXECUTION_FAMILIES, QUEUE_HEALTH, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY, bucket, count, series, type ExecutionFamily } from './metrics';
+import { ACTION_FAMILY, COLLECTOR_METRICS, EXECUTION_FAMILIES, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY, bucket, count, series, type ExecutionFamily } from './metrics';
 import { QUANTILES, alertGroups, alertRuleYaml, recorded, recordingRuleGroups, type AlertRule } from './rules';
 import { customFamilies, type CustomFamily } from './custom';
 import { humanizeDuration, humanizePercentage, num, pascalCase } from './format';
 import type { OpsThresholds } from './options';
+import { queueAlertTestSpecs, queueRecordingTestCase } from './rule-tests-queues';
 import { exportAlertTestSpecs } from './rule-tests-export';
+import { runtimeAlertTestSpecs, runtimeRecordingTestCases } from './rule-tests-runtime';
 import { KIT_EXPORT_FAILURES } from './rules-export';
 
 export interface InputSeries {
@@ -314,7 +316,7 @@ function customCase(family: CustomFamily, options: OpsOptions): RecordingTestCas
 
 export function recordingTestCases(options: OpsOptions): RecordingTestCase[] {
   const custom = customFamilies(options).flatMap((family) => customCase(family, options) ?? []);
-  return [...EXECUTION_FAMILIES.map((family) => familyCase(family, options)), httpAndCacheCase(), foldCase(options), ...custom];
+  return [...EXECUTION_FAMILIES.map((family) => familyCase(family, options)), httpAndCacheCase(), foldCase(options), queueRecordingTestCase(), ...custom, ...runtimeRecordingTestCases()];
 }
 
 // ---- alerts --------------------------------------------------------------
@@ -398,7 +400,6 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
       [threshold / 10, threshold / 5],
       `95% of ${family.noun} in ${job} take up to ${humanizeDuration(bucketQuantile(0.95, [[threshold / 3, 0], [threshold * 2, 1], [Infinity, 1]]))} (threshold ${num(threshold)}s).`,
     );
-  const backlog = { firing: Math.ceil(t.queueReadyDepth * 1.5) + 1, quiet: Math.floor(t.queueReadyDepth / 5) };
   const httpErrors = around(t.httpErrorRatio);
   const fold = {
     /** WorkspaceOverflowGrowing: a share above overflowRatio, after one below it divided by twice the growth factor. */
@@ -408,12 +409,6 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     diverged: (1 + t.allowlistDivergedRatio) / 2,
     healthy: t.allowlistDivergedRatio / 2,
   };
-  const queue = { job: 'worker', instance: 'worker-1' };
-  /** An alert on one gauge of the queue read by `worker`: held at `firing` it fires with `description`, held at `quiet` it stays silent. */
-  const queueGauge = (name: string, levels: { firing: number; quiet: number; steps: number }, evalTime: string, description: string): AlertTestSpec => ({
-    firing: { input: [constant(name, queue, levels.firing, levels.steps)], evalTime, alerts: [{ labels: { job: 'worker' }, description }] },
-    quiet: { input: [constant(name, queue, levels.quiet, levels.steps)], evalTime },
-  });
   const httpLabels = (code: string) => ({
     job: 'api',
     [HTTP_ATTRIBUTES.method.replace(/\./g, '_')]: 'GET',
@@ -430,10 +425,6 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     growing(actionsWs, { job: 'api', ...familyLabels(ACTION_FAMILY.counter), status: 'ok', [W]: 'ws-a' }, 60, steps),
     growing(actionsWs, { job: 'api', ...familyLabels(ACTION_FAMILY.counter), status: 'ok', [W]: OVERFLOW_VALUE }, 60, steps),
   ];
-  const errors = (perMinute: number) =>
-    ['connect', 'timeout', 'permission', 'query'].map((reason) =>
-      growing(QUEUE_HEALTH.collectorErrors, { ...queue, reason }, reason === 'connect' ? perMinute : 0, 30),
-    );
   return {
     ActionFailureRateHigh: actionHigh,
     ActionFailureRateCritical: actionCritical!,
@@ -442,42 +433,7 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     WorkflowFailureRateCritical: workflowCritical!,
     WorkflowExecutionsSlow: slow(WORKFLOW_FAMILY, 'engine', t.workflowP95Seconds),
     QueueJobFailureRateHigh: queueJobHigh,
-    QueueBacklog: queueGauge(QUEUE_HEALTH.ready, { ...backlog, steps: 20 }, '10m', `${backlog.firing} runs are ready in the queue read by worker (threshold ${num(t.queueReadyDepth)}).`),
-    QueueOldestReadyRunTooOld: {
-      firing: {
-        input: [{ series: sample(QUEUE_HEALTH.oldestReadyAge, queue), values: `${num(2 * t.queueOldestReadySeconds)}+60x20` }],
-        evalTime: '10m',
-        alerts: [{ labels: { job: 'worker' }, description: `The oldest ready run in the queue read by worker has waited ${humanizeDuration(2 * t.queueOldestReadySeconds + 600)}.` }],
-      },
-      quiet: { input: [constant(QUEUE_HEALTH.oldestReadyAge, queue, Math.floor(t.queueOldestReadySeconds / 60), 20)], evalTime: '10m' },
-    },
-    QueueExpiredLeases: queueGauge(QUEUE_HEALTH.expiredLeases, { firing: 2, quiet: 0, steps: 10 }, '5m', '2 running runs in the queue read by worker have an expired lease.'),
-    QueueNoActiveWorkers: {
-      firing: {
-        input: [constant(QUEUE_HEALTH.activeLeases, queue, 0, 20), constant(QUEUE_HEALTH.ready, queue, 5, 20)],
-        evalTime: '10m',
-        alerts: [
-          {
-            labels: { job: 'worker' },
-            description: 'The queue read by worker has ready runs and no running run with an active lease: no worker is taking work.',
-          },
-        ],
-      },
-      quiet: { input: [constant(QUEUE_HEALTH.activeLeases, queue, 3, 20), constant(QUEUE_HEALTH.ready, queue, 5, 20)], evalTime: '10m' },
-    },
-    QueueHealthCollectorFailing: {
-      firing: {
-        input: errors(12),
-        evalTime: '20m',
-        alerts: [
-          {
-            labels: { ...queue, reason: 'connect' },
-            description: 'worker-1 of worker failed 60 queue-health collections in 5 minutes (connect errors).',
-          },
-        ],
-      },
-      quiet: { input: errors(0), evalTime: '20m' },
-    },
+    ...queueAlertTestSpecs(options),
     WorkerPoolUnhealthy: {
       firing: {
         input: [constant(series(workerHealth), { job: 'worker', worker: 'email' }, 0, 20), constant(series(workerHealth), { job: 'worker', worker: 'sms' }, 1, 20)],
@@ -596,6 +552,8 @@ export function alertTestSpecs(options: OpsOptions): Record<string, AlertTestSpe
     ...Object.fromEntries(customFamilies(options).filter((f) => f.hasStatus).map((family) => [`${pascalCase(family.decl.name)}FailureRateHigh`, customFailureSpec(t, family)])),
     // export failures: src/ops/rule-tests-export.ts
     ...exportAlertTestSpecs(options),
+    // runtime and process: src/ops/rule-tests-runtime.ts
+    ...runtimeAlertTestSpecs(options),
   };
 }
 

@@ -22,7 +22,6 @@ import { num, pascalCase, percent, serviceSeries, type ServiceSeries } from './f
 import {
   ACTION_FAMILY,
   COLLECTOR_METRICS,
-  QUEUE_HEALTH,
   EXECUTION_FAMILIES,
   FAILURE_MATCHER,
   QUEUE_JOB_FAMILY,
@@ -35,7 +34,9 @@ import {
   type ExecutionFamily,
 } from './metrics';
 import { increase, maxBy, minBy, quantile, rate, rateRatio, sumBy } from './promql';
+import { queueAlerts, queueRecordingRules } from './rules-queues';
 import { exportAlertGroup } from './rules-export';
+import { runtimeAlertGroup, runtimeRecordingRuleGroup } from './rules-runtime';
 
 export interface RecordingRule {
   readonly record: string;
@@ -167,6 +168,7 @@ export function recordingRuleGroups(options: OpsOptions): RuleGroup<RecordingRul
       name: 'otel-workspace-metrics.policy.rules',
       rules: [{ record: recorded.workspaceFoldedRatio(), expr: foldRatioExpr(sel, options) }],
     },
+    queueRecordingRules(sel),
   ];
   if (custom.length > 0) {
     groups.push({
@@ -174,6 +176,8 @@ export function recordingRuleGroups(options: OpsOptions): RuleGroup<RecordingRul
       rules: custom.flatMap((family) => [...customRules(sel, 'job', ['job'], family, 'baseline'), ...customRules(sel, 'workspace', [workspace], family, 'workspace')]),
     });
   }
+  // runtime and process: src/ops/rules-runtime.ts
+  groups.push(runtimeRecordingRuleGroup(options));
   return groups;
 }
 
@@ -217,7 +221,6 @@ function slowAlert(name: string, family: ExecutionFamily, seconds: number): Aler
 export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
   const t = options.thresholds;
   const sel = serviceSeries(options);
-  const ready = sel(QUEUE_HEALTH.ready);
   const executionFailures = (name: string, family: ExecutionFamily, critical: boolean) => failureAlerts(t, name, family, recorded.failureRatio('job', family), critical);
   const custom = customFamilies(options).filter((family) => family.hasStatus);
   const groups: RuleGroup<AlertRule>[] = [
@@ -234,46 +237,7 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
     {
       name: 'otel-workspace-metrics.queue.alerts',
       rules: [
-        {
-          alert: 'QueueBacklog',
-          expr: `${maxBy(['job'], ready)} > ${num(t.queueReadyDepth)}`,
-          for: '5m',
-          severity: 'warning',
-          summary: `More than ${t.queueReadyDepth} queued runs are due and waiting for a worker.`,
-          description: `{{ $value }} runs are ready in the queue read by {{ $labels.job }} (threshold ${t.queueReadyDepth}).`,
-        },
-        {
-          alert: 'QueueOldestReadyRunTooOld',
-          expr: `${maxBy(['job'], sel(QUEUE_HEALTH.oldestReadyAge))} > ${num(t.queueOldestReadySeconds)}`,
-          for: '5m',
-          severity: 'warning',
-          summary: `The oldest due run has waited more than ${num(t.queueOldestReadySeconds / 60)} minutes.`,
-          description: `The oldest ready run in the queue read by {{ $labels.job }} has waited {{ $value | humanizeDuration }}.`,
-        },
-        {
-          alert: 'QueueExpiredLeases',
-          expr: `${maxBy(['job'], sel(QUEUE_HEALTH.expiredLeases))} > 0`,
-          for: '2m',
-          severity: 'critical',
-          summary: 'Running runs hold expired leases: their workers probably died.',
-          description: '{{ $value }} running runs in the queue read by {{ $labels.job }} have an expired lease.',
-        },
-        {
-          alert: 'QueueNoActiveWorkers',
-          expr: `${maxBy(['job'], sel(QUEUE_HEALTH.activeLeases))} == 0\nand\n${maxBy(['job'], ready)} > 0`,
-          for: '5m',
-          severity: 'critical',
-          summary: 'Runs are due but no worker holds an active lease.',
-          description: 'The queue read by {{ $labels.job }} has ready runs and no running run with an active lease: no worker is taking work.',
-        },
-        {
-          alert: 'QueueHealthCollectorFailing',
-          expr: `${sumBy(['job', 'instance', 'reason'], increase(sel(QUEUE_HEALTH.collectorErrors), '5m'))} > 0`,
-          for: '10m',
-          severity: 'warning',
-          summary: 'The Postgres queue-health collector keeps failing; queue gauges are withheld.',
-          description: '{{ $labels.instance }} of {{ $labels.job }} failed {{ $value }} queue-health collections in 5 minutes ({{ $labels.reason }} errors).',
-        },
+        ...queueAlerts(t, sel),
         {
           alert: 'WorkerPoolUnhealthy',
           expr: `${minBy(['job', 'worker'], sel(series(workerHealth)))} == 0`,
@@ -397,6 +361,8 @@ export function alertGroups(options: OpsOptions): RuleGroup<AlertRule>[] {
   }
   // export failures: src/ops/rules-export.ts
   groups.push(exportAlertGroup(options));
+  // runtime and process: src/ops/rules-runtime.ts
+  groups.push(runtimeAlertGroup(options));
   return groups;
 }
 

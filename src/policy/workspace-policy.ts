@@ -27,6 +27,12 @@ export interface WorkspacePolicyOptions {
   allowlist: readonly string[];
   sampleRate?: number;
   mode?: WorkspacePolicyMode;
+  /**
+   * Pass-through only: how many distinct raw workspace values (besides the
+   * allowlisted ones) go out as they are; later ones fold into `__other__`
+   * (default DEFAULT_PASSTHROUGH_LIMIT).
+   */
+  passthroughLimit?: number;
   /** Window of the distinct-unlisted estimate (it spans one to two windows); default 10 minutes. */
   unlistedWindowMillis?: number;
   /** Clock, for tests. */
@@ -36,6 +42,15 @@ export interface WorkspacePolicyOptions {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export const DEFAULT_UNLISTED_WINDOW_MILLIS = 10 * 60_000;
+
+/**
+ * Pass-through: distinct raw workspace values a process sends as they are
+ * (METRICS_WORKSPACE_PASSTHROUGH_LIMIT). With the catalogue's widest family
+ * (4 label tuples per workspace), 4 × 2,001 series stay under a workspace
+ * stream's 20,000-series cap, so the SDK's overflow series (which drops every
+ * label) is not reached by the workspace label alone.
+ */
+export const DEFAULT_PASSTHROUGH_LIMIT = 2_000;
 
 /** FNV-1a, 32 bit: cheap, stable across processes and platforms (mixed, it feeds the distinct sketch). */
 export function fnv1a32(value: string): number {
@@ -165,6 +180,10 @@ export class WorkspacePolicy {
   private readonly unlisted: WindowedDistinct;
   private readonly foldCounters = new Map<string, FoldCounter>();
   private readonly now: () => number;
+  /** Pass-through: distinct raw values sent as they are, besides allowlisted ids (METRICS_WORKSPACE_PASSTHROUGH_LIMIT). */
+  readonly passthroughLimit: number;
+  /** Pass-through: the raw values admitted so far (first come, kept for the process's life: a series never moves). */
+  private readonly passedThrough = new Set<string>();
   /** Recordings whose workspace folded into an overflow value (`__other__` or `team/__other__`), all streams. */
   folded = 0;
   /** When the allowlist was last set (ms since the epoch). */
@@ -173,6 +192,7 @@ export class WorkspacePolicy {
   constructor(options: WorkspacePolicyOptions) {
     this.labelName = options.labelName;
     this.mode = options.mode ?? 'enforce';
+    this.passthroughLimit = options.passthroughLimit ?? DEFAULT_PASSTHROUGH_LIMIT;
     this.sampleRate = options.sampleRate ?? 0;
     this.threshold = sampleThreshold(this.sampleRate);
     this.now = options.now ?? Date.now;
@@ -216,14 +236,34 @@ export class WorkspacePolicy {
     return this.unlisted.estimate();
   }
 
+  /**
+   * Pass-through: the raw value, as long as it is one of the first
+   * `passthroughLimit` distinct values seen (allowlisted ids pass before
+   * this, uncounted); any later value folds into `__other__` for the life of
+   * the process, with its other labels kept, so one service cannot flood the
+   * pipeline and a cumulative series never moves.
+   */
+  private passThrough(raw: unknown, counter: FoldCounter | undefined): string {
+    if (typeof raw === 'string') {
+      // Lone surrogates become U+FFFD on the wire anyway, so ids that differ only there must aggregate into one series.
+      const value = raw.replace(LONE_SURROGATE, '\uFFFD');
+      if (this.passedThrough.has(value)) return value;
+      if (this.passedThrough.size < this.passthroughLimit) {
+        this.passedThrough.add(value);
+        return value;
+      }
+    }
+    this.folded++;
+    if (counter !== undefined) counter.count++;
+    return OVERFLOW_VALUE;
+  }
+
   /** The label value to export for a raw workspace id. */
   resolve(raw: unknown, counter?: FoldCounter): string {
     const state = this.state;
     // Fast path: an allowlisted id is already canonical.
     if (typeof raw === 'string' && state.exact.has(raw)) return raw;
-    // Raw, but well-formed: lone surrogates become U+FFFD on the wire anyway, so ids that differ only
-    // there must aggregate into one series (else the exposition holds duplicate series).
-    if (this.mode === 'passthrough') return typeof raw === 'string' ? raw.replace(LONE_SURROGATE, '\uFFFD') : OVERFLOW_VALUE;
+    if (this.mode === 'passthrough') return this.passThrough(raw, counter);
     const canonical = canonicalWorkspacePath(raw);
     let value = OVERFLOW_VALUE;
     if (canonical !== undefined) {

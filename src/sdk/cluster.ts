@@ -89,7 +89,8 @@ export class ClusterWorkerReader extends MetricReader {
       logError(
         `cluster worker ${cluster.worker?.id ?? '?'}: the primary process does not run otel-workspace-metrics, so this worker's metrics ` +
           'are not served at METRICS_PORT. Load the preload in the primary too (NODE_OPTIONS="--require otel-workspace-metrics/register"); ' +
-          'under PM2 cluster mode the primary is the PM2 daemon: export with OTEL_METRICS_EXPORTER=otlp instead',
+          'under PM2 cluster mode the primary is the PM2 daemon: start it with PM2_NODE_OPTIONS="--require otel-workspace-metrics/register", ' +
+          'or export with OTEL_METRICS_EXPORTER=otlp instead',
       );
     }, HELLO_TIMEOUT_MS);
     this.helloTimer.unref();

@@ -18,6 +18,7 @@ import { otlpHeaderSecrets, safeExportMessage } from './readers';
 /** What the parent sends the exit sender on its stdin (v8-serialized). */
 export interface ExitPayload {
   protocol: Kit['config']['otlp']['protocol'];
+  maxRequestBytes: number;
   resource: { attributes: Record<string, unknown>; schemaUrl?: string };
   scopeMetrics: unknown[];
 }
@@ -28,6 +29,7 @@ export function flushOnExit(kit: Kit): void {
     if (snapshot === undefined || snapshot.scopeMetrics.length === 0) return;
     const payload: ExitPayload = {
       protocol: kit.config.otlp.protocol,
+      maxRequestBytes: kit.config.otlp.maxRequestBytes,
       resource: { attributes: { ...snapshot.resource.attributes }, schemaUrl: snapshot.resource.schemaUrl },
       scopeMetrics: snapshot.scopeMetrics,
     };

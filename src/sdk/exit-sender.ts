@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { deserialize } from 'node:v8';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { createOtlpExporter, otlpHeaderSecrets, safeExportMessage } from './readers';
+import { KitOtlpExporter, createOtlpExporter, otlpHeaderSecrets, safeExportMessage } from './readers';
 import type { ExitPayload } from './exit-flush';
 
 const payload = deserialize(readFileSync(0)) as ExitPayload;
@@ -15,7 +15,9 @@ const resourceMetrics = {
   resource: resourceFromAttributes(payload.resource.attributes as Record<string, string>, { schemaUrl: payload.resource.schemaUrl }),
   scopeMetrics: payload.scopeMetrics,
 } as ResourceMetrics;
-const exporter = createOtlpExporter({ otlp: { protocol: payload.protocol } });
+const config = { otlp: { protocol: payload.protocol, maxRequestBytes: payload.maxRequestBytes } };
+// In requests that fit, as the periodic export sends them.
+const exporter = new KitOtlpExporter(createOtlpExporter(config), config);
 exporter.export(resourceMetrics, (result) => {
   // The endpoint chose (part of) this text: the same redaction as the periodic export's warnings.
   if (result.code !== 0) process.stderr.write(`export failed: ${safeExportMessage(result.error?.message, otlpHeaderSecrets())}\n`);

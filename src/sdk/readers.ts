@@ -1,6 +1,7 @@
 /**
- * Metric readers chosen by OTEL_METRICS_EXPORTER: OTLP push (periodic, export
- * failures logged rate-limited, never thrown) here; the embedded Prometheus
+ * Metric readers chosen by OTEL_METRICS_EXPORTER: OTLP push (periodic, in
+ * requests that fit METRICS_OTLP_MAX_REQUEST_BYTES, export failures counted
+ * and logged rate-limited, never thrown) here; the embedded Prometheus
  * endpoint is in embedded-endpoint.ts.
  */
 import {
@@ -15,6 +16,8 @@ import {
 import type { ExportResult } from '@opentelemetry/core';
 import type { KitConfig } from '../config/env';
 import { logInfo, warnRateLimited } from '../log';
+import { combineResults, requestSizer, splitCollection, type RequestSizer, type SplitPlan } from './export-split';
+import { ExportFailure, exporterLabel, failureReason, type ExportFailures, type ExporterLabel } from './export-failures';
 
 /**
  * Observable gauges export only what their callbacks observed at this
@@ -67,33 +70,92 @@ export function safeExportMessage(message: unknown, secrets: readonly string[]):
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-/** Wraps an exporter so failures become one rate-limited warning line, not silence or an exception. */
-class LoggingExporter implements PushMetricExporter {
+/**
+ * The kit's OTLP exporter around the protocol's own: each collection goes out
+ * as requests that fit METRICS_OTLP_MAX_REQUEST_BYTES (export-split.ts), sent
+ * one after the other; each failed request is counted by reason and logged
+ * (export-failures.ts), never thrown. The collection's result is success only
+ * when every request succeeded.
+ */
+/** A request the inner exporter has not answered after this long counts as timed out. */
+const REQUEST_GUARD_MILLIS = 5 * 60_000;
+
+export class KitOtlpExporter implements PushMetricExporter {
   readonly selectAggregationTemporality: PushMetricExporter['selectAggregationTemporality'];
   readonly selectAggregation: PushMetricExporter['selectAggregation'];
   private readonly secrets = otlpHeaderSecrets();
+  private readonly label: string;
+  private readonly exporter: ExporterLabel;
+  private readonly size: RequestSizer;
 
   constructor(
     private readonly inner: PushMetricExporter,
-    private readonly label: string,
+    private readonly config: Pick<KitConfig, 'otlp'>,
+    private readonly failures?: ExportFailures,
   ) {
     const innerSelect = inner.selectAggregationTemporality?.bind(inner);
     this.selectAggregationTemporality = gaugeAwareTemporality(innerSelect ?? (() => AggregationTemporality.CUMULATIVE));
     this.selectAggregation = inner.selectAggregation?.bind(inner);
+    this.label = `OTLP (${config.otlp.protocol})`;
+    this.exporter = exporterLabel(config.otlp.protocol);
+    this.size = requestSizer(config.otlp.protocol);
   }
 
+  /** A collection's requests are still going out (the reader may have given up waiting: OTEL_METRIC_EXPORT_TIMEOUT). */
+  private sending = false;
+
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    try {
-      this.inner.export(metrics, (result) => {
-        if (result.code !== 0) {
-          warnRateLimited(`export:${this.label}`, `${this.label} export failed (${safeExportMessage(result.error?.message, this.secrets)}); values are kept and sent at the next interval`);
-        }
-        resultCallback(result);
-      });
-    } catch (error) {
-      warnRateLimited(`export:${this.label}`, `${this.label} export threw (${safeExportMessage((error as Error)?.message, this.secrets)})`);
-      resultCallback({ code: 1, error: error as Error });
+    if (this.sending) {
+      // One collection at a time: requests of two collections would pile up on a slow receiver. The
+      // next collection carries the same cumulative values, so skipping this one loses nothing.
+      warnRateLimited(`export-busy:${this.exporter}`, `${this.label}: the previous collection's requests are still being sent (over OTEL_METRIC_EXPORT_TIMEOUT); this collection is skipped, the next one carries its values`);
+      resultCallback({ code: 1, error: new Error('the previous collection is still being sent') });
+      return;
     }
+    let plan: SplitPlan;
+    try {
+      plan = splitCollection(metrics, this.config.otlp.maxRequestBytes, this.size);
+    } catch (error) {
+      resultCallback(this.failed(error));
+      return;
+    }
+    const results: ExportResult[] = plan.oversized.map(({ metric, bytes }) =>
+      this.failed(new ExportFailure(`a data point of ${metric} needs a ${bytes}-byte request, over METRICS_OTLP_MAX_REQUEST_BYTES=${this.config.otlp.maxRequestBytes}; not sent`, 'too_large')),
+    );
+    this.sending = true;
+    const next = (index: number): void => {
+      if (index >= plan.requests.length) {
+        this.sending = false;
+        resultCallback(combineResults(results));
+        return;
+      }
+      let done = false;
+      // The exporters always answer (their own timeout, OTEL_EXPORTER_OTLP_TIMEOUT); should one never
+      // do so, this request counts as timed out and the next collection is not held back for ever.
+      const guard = setTimeout(() => finish({ code: 1, error: new ExportFailure('no answer from the exporter within 5 minutes', 'timeout') }), REQUEST_GUARD_MILLIS);
+      guard.unref();
+      const finish = (result: ExportResult): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(guard);
+        results.push(result.code === 0 ? result : this.failed(result.error));
+        next(index + 1);
+      };
+      try {
+        this.inner.export(plan.requests[index]!, finish);
+      } catch (error) {
+        finish({ code: 1, error: error as Error });
+      }
+    };
+    next(0);
+  }
+
+  /** Count and log one failed request; its result. */
+  private failed(error: unknown): ExportResult {
+    const reason = failureReason(error);
+    this.failures?.record(this.exporter, reason, this.label, safeExportMessage((error as Error | undefined)?.message, this.secrets));
+    if (this.failures === undefined) warnRateLimited(`export:${this.exporter}|${reason}`, `${this.label} export failed [reason=${reason}] (${safeExportMessage((error as Error | undefined)?.message, this.secrets)})`);
+    return { code: 1, error: error instanceof Error ? error : new Error(String(error)) };
   }
 
   forceFlush(): Promise<void> {
@@ -123,9 +185,9 @@ export function createOtlpExporter(config: Pick<KitConfig, 'otlp'>): PushMetricE
   }
 }
 
-export function createOtlpReader(config: KitConfig, metricProducers: MetricProducer[] = []): IMetricReader {
-  const exporter = new LoggingExporter(createOtlpExporter(config), `OTLP (${config.otlp.protocol})`);
-  logInfo(`OTLP metrics export every ${config.exportIntervalMillis} ms over ${config.otlp.protocol}`);
+export function createOtlpReader(config: KitConfig, metricProducers: MetricProducer[] = [], failures?: ExportFailures): IMetricReader {
+  const exporter = new KitOtlpExporter(createOtlpExporter(config), config, failures);
+  logInfo(`OTLP metrics export every ${config.exportIntervalMillis} ms over ${config.otlp.protocol}, in requests of at most ${config.otlp.maxRequestBytes} bytes`);
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.exportIntervalMillis,

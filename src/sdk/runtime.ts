@@ -26,6 +26,9 @@ import { HTTP_ATTRIBUTES } from '../catalogue/http';
 import { buildResource } from './resource';
 import { RUNTIME_NODE_PACKAGE, startRuntimeMetrics, type RuntimeMetrics } from './runtime-metrics';
 import { createOtlpReader } from './readers';
+import { ExportFailures, exporterLabel } from './export-failures';
+import { exportFailures as exportFailuresDecl } from '../catalogue/self';
+import { registerObservation } from '../record/instruments';
 import { createEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded-endpoint';
 import { ClusterPrimary, ClusterWorkerReader, distinctWorkerResource, isClusterWorker } from './cluster';
 import { createConsoleReader } from './console-reader';
@@ -149,6 +152,9 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
   private readonly embedded: EmbeddedEndpoint | undefined;
   private readonly clusterPrimary: ClusterPrimary | undefined;
   private readonly stopSelfMetrics: (() => void) | undefined;
+  /** Failed OTLP export requests by exporter and reason (present when exporting OTLP). */
+  readonly exportFailures: ExportFailures | undefined;
+  private readonly stopExportFailures: (() => void) | undefined;
   private readonly runtimeStart: NodeJS.Immediate | undefined;
   private runtimeMetrics: RuntimeMetrics | undefined;
   private startingRuntimeMetrics = false;
@@ -165,6 +171,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
           allowlist: config.workspace.allowlist,
           sampleRate: config.workspace.sampleRate,
           mode: config.workspace.mode,
+          passthroughLimit: config.workspace.passthroughLimit,
         })
       : undefined;
     this.workspacePolicy = workspacePolicy;
@@ -211,7 +218,8 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
         readers.push(this.embedded.reader);
       }
     }
-    if (config.exporters.includes('otlp')) readers.push(createOtlpReader(config, producers()));
+    this.exportFailures = config.exporters.includes('otlp') ? new ExportFailures([exporterLabel(config.otlp.protocol)]) : undefined;
+    if (config.exporters.includes('otlp')) readers.push(createOtlpReader(config, producers(), this.exportFailures));
     if (config.exporters.includes('console')) readers.push(createConsoleReader(config, producers()));
     const deltaReader = fast === undefined ? undefined : firstNonCumulativeReader(readers);
     if (fast !== undefined && deltaReader !== undefined) {
@@ -269,6 +277,13 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
     this.instruments.rebind();
     this.http?.start();
     this.stopSelfMetrics = workspacePolicy === undefined ? undefined : registerSelfMetrics(workspacePolicy, this.allowlist);
+    const failures = this.exportFailures;
+    this.stopExportFailures =
+      failures === undefined
+        ? undefined
+        : registerObservation(exportFailuresDecl, (observe) => {
+            for (const { exporter, reason, count } of failures.snapshot()) observe(count, { exporter, reason });
+          });
     // Runtime and process metrics start once every preload and the main module's
     // synchronous code have run, so an auto-instrumentations preload loaded after
     // this one is seen and its runtime-node instance stays the only one. The
@@ -344,6 +359,7 @@ export class KitRuntime implements WorkspaceMetrics, RecordingRuntime {
       // An application-built provider is the application's to shut down (NodeSDK.shutdown()).
       await this.provider?.shutdown().catch(() => undefined);
       this.stopSelfMetrics?.();
+      this.stopExportFailures?.();
       await this.allowlist?.stop().catch(() => undefined);
       this.embedded?.close();
       this.clusterPrimary?.stop();

@@ -293,7 +293,7 @@ describe('allowlist ws-1,ws-2', () => {
     });
   });
 
-  it('second request, higher cumulatives: __other__ is the sum of the latest cumulatives (6 + 9 + 1 = 16), not last-write-wins', async () => {
+  it('second request, higher cumulatives: __other__ is the sum of the latest cumulatives of all its sources (6 + 9 + 1, plus the 1 of a",x="1 from the first request) = 17, not last-write-wins', async () => {
     await post(collector, [
       request('inst-1', [
         counter('action.executions.by_workspace', '{execution}', t0, t2, [
@@ -306,7 +306,8 @@ describe('allowlist ws-1,ws-2', () => {
       ]),
     ]);
     const s = await scrapeUntil(collector, (f) => values(f, CNT, { workspace_id: 'ws-1' })[0] === 4);
-    expect(byWorkspace(s, CNT)).toEqual(['__other__=16', 'ws-1=4', 'ws-2=2']);
+    // a",x="1 is not in this request: its latest cumulative (1) still counts (the processor merges across requests)
+    expect(byWorkspace(s, CNT)).toEqual(['__other__=17', 'ws-1=4', 'ws-2=2']);
   });
 
   describe('a cumulative histogram with identical bounds', () => {

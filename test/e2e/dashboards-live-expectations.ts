@@ -28,7 +28,13 @@ export type Expectation =
   /** Every series lies in [min, max] (values the fixture does not fix: latency of real requests, growing ages). */
   | { kind: 'between'; min: number; max: number }
   /** Series by one label: each within its [min, max]. */
-  | { kind: 'byLabelBetween'; label: string; ranges: Readonly<Record<string, readonly [number, number]>> };
+  | { kind: 'byLabelBetween'; label: string; ranges: Readonly<Record<string, readonly [number, number]>> }
+  /**
+   * Exactly these series, keyed by their `labels` values joined with `/`
+   * (`emails/QUEUED`): a value is exact, a pair a [min, max] range. A series
+   * not listed, or a listed one missing, is a problem.
+   */
+  | { kind: 'exactSeries'; labels: readonly string[]; values: Readonly<Record<string, number | readonly [number, number]>> };
 
 const rate = (perRound: number): Expectation => ({ kind: 'rate', perRound });
 const eachRate = (perRound: number): Expectation => ({ kind: 'eachRate', perRound });
@@ -37,6 +43,49 @@ const byLabel = (label: string, values: Record<string, number>, tolerance = 0): 
 const quantile = (q: number, values: readonly number[], buckets: readonly number[]): Expectation => ({ kind: 'quantile', q, values, buckets });
 const between = (min: number, max: number): Expectation => ({ kind: 'between', min, max });
 const byLabelBetween = (label: string, ranges: Record<string, readonly [number, number]>): Expectation => ({ kind: 'byLabelBetween', label, ranges });
+const exactSeries = (labels: readonly string[], values: Record<string, number | readonly [number, number]>): Expectation => ({ kind: 'exactSeries', labels, values });
+const perQueue = (values: Record<string, number | readonly [number, number]>): Expectation => exactSeries(['queue'], values);
+
+/**
+ * The queue fixture (the runs table of dashboards-live.test.ts, read with its
+ * queue column): queue emails holds 3 QUEUED runs (2 due, the oldest queued 10
+ * minutes before the test, 1 scheduled in an hour), 2 RUNNING (1 lease
+ * expired, 1 active) and 1 DONE; queue reports holds 1 QUEUED run (due,
+ * queued 1 minute before), 1 RUNNING (active lease) and QUEUE_FAILED_BEFORE
+ * FAILED, and gets QUEUE_FAILED_ADDED more FAILED runs 10 s after Prometheus
+ * has seen the first ones.
+ * Every value is per queue; ages grow while the test runs.
+ */
+export const QUEUE_FAILED_BEFORE = 6;
+export const QUEUE_FAILED_ADDED = 12;
+export const QUEUE_EXPECTATIONS = {
+  depth: exactSeries(['queue', 'status'], {
+    'emails/QUEUED': 3,
+    'emails/RUNNING': 2,
+    'emails/DONE': 1,
+    'reports/QUEUED': 1,
+    'reports/RUNNING': 1,
+    'reports/FAILED': QUEUE_FAILED_BEFORE + QUEUE_FAILED_ADDED,
+  }),
+  ready: perQueue({ emails: 2, reports: 1 }),
+  future: perQueue({ emails: 1, reports: 0 }),
+  oldestReadyAge: perQueue({ emails: [600, 1500], reports: [60, 900] }),
+  expiredLeases: perQueue({ emails: 1, reports: 0 }),
+  activeLeases: perQueue({ emails: 1, reports: 1 }),
+  // delta over 15m of a series younger than the window: the step, extrapolated by half a scrape interval before
+  // the first sample and up to the evaluation after the last one; the series is at least 10 s old when the runs are
+  // added (up to 1.2 ×). The 6 failed runs held before are not growth: a rule reading the depth itself shows 18.
+  failedGrowth: perQueue({ reports: [QUEUE_FAILED_ADDED, QUEUE_FAILED_ADDED * 1.25] }),
+  up: exactSeries(['queue', 'backend'], { 'emails/postgres': 1, 'reports/postgres': 1 }),
+} as const;
+
+/** An exactSeries expectation restricted to one queue (what the panel shows with `$queue` = that queue); other kinds: undefined. */
+export function forQueue(expected: Expectation, queue: string): Expectation | undefined {
+  if (expected.kind !== 'exactSeries') return undefined;
+  const at = expected.labels.indexOf('queue');
+  if (at < 0) return undefined;
+  return { ...expected, values: Object.fromEntries(Object.entries(expected.values).filter(([key]) => key.split('/')[at] === queue)) };
+}
 
 /** The values a fixture duration cycles through. */
 const range = (n: number, f: (k: number) => number): number[] => Array.from({ length: n }, (_, k) => f(k));
@@ -65,6 +114,36 @@ export function expectedQuantile(q: number, values: readonly number[], buckets: 
 const D = DURATION_BUCKETS_SECONDS;
 const FAIL = 0.4;
 const percentiles = (values: readonly number[], buckets: readonly number[]) => [quantile(0.5, values, buckets), quantile(0.95, values, buckets), quantile(0.99, values, buckets)];
+
+/**
+ * The runtime recording rules per process of ops-app: what any live Node
+ * process shows. The heap is in use and below its limit (0 < ratio < 1), GC
+ * takes some but not all of the time, the process uses CPU and tens of MB of
+ * RSS, and it never restarted during the test. (The recorded RSS and heap
+ * ratio are also compared with the raw series at the rule's own timestamp
+ * in dashboards-live.test.ts.)
+ */
+const RUNTIME_RULES: Readonly<Record<string, Expectation>> = {
+  'job_instance:nodejs_eventloop_delay_p99_seconds:avg5m': between(1e-6, 5),
+  'job_instance:v8js_memory_heap_used_bytes:ratio_limit': between(1e-4, 0.999),
+  'job_instance:v8js_gc_duration_seconds:ratio_rate5m': between(0, 0.999),
+  'job_instance:process_cpu_time_seconds:rate5m': between(1e-4, 2.05),
+  'job_instance:process_memory_usage_bytes:max': between(1e7, 8e9),
+  'job_instance:process_restarts:resets30m': value(0, 0),
+};
+
+const RUNTIME_RECORDED_PANELS: Readonly<Record<string, readonly Expectation[]>> = {
+  'owm-overview / Highest resident memory (RSS)': [between(1e7, 8e9)],
+  'owm-overview / Highest heap used / heap limit': [between(1e-4, 0.999)],
+  'owm-overview / Worst event loop delay (p99, 5m average)': [between(1e-6, 5)],
+  'owm-overview / Process restarts in 30 minutes': [value(0, 0)],
+  'owm-runtime / RSS per instance (recorded)': [between(1e7, 8e9)],
+  'owm-runtime / Heap used / heap limit': [between(1e-4, 0.999)],
+  'owm-runtime / Event loop delay p99, 5m average': [between(1e-6, 5)],
+  'owm-runtime / Share of time in GC pauses (5m)': [between(0, 0.999)],
+  'owm-runtime / CPU (5m)': [between(1e-4, 2.05)],
+  'owm-runtime / Restarts in 30 minutes': [value(0, 0)],
+};
 
 /** Panel targets: `${dashboard uid} / ${panel title}` → one expectation per target (refId A, B, ...). */
 export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>> = {
@@ -116,13 +195,14 @@ export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>
   'owm-workspace / Share of all action executions': [between(0.01, 0.22)],
   'owm-workspace / Busiest workspaces': [between(0, 1e6)],
   'owm-workspace / Highest action failure ratios': [between(0, 1)],
-  // queue & lease health (the seeded Postgres rows)
-  'owm-queue / Runs by status': [byLabel('status', { QUEUED: 3, RUNNING: 2, DONE: 1 })],
-  'owm-queue / Ready and scheduled runs': [value(2, 0), value(1, 0)],
-  'owm-queue / Oldest ready run': [between(60, 1200)],
-  'owm-queue / Running runs with an expired lease': [value(1, 0)],
-  'owm-queue / Running runs with an active lease': [value(1, 0)],
-  'owm-queue / Queue backend reachable': [value(1, 0)],
+  // queue & lease health (the seeded Postgres rows, per queue: QUEUE_EXPECTATIONS)
+  'owm-queue / Jobs by queue and status': [QUEUE_EXPECTATIONS.depth],
+  'owm-queue / Ready and scheduled jobs': [QUEUE_EXPECTATIONS.ready, QUEUE_EXPECTATIONS.future],
+  'owm-queue / Oldest ready job': [QUEUE_EXPECTATIONS.oldestReadyAge],
+  'owm-queue / Failed jobs added in 15 minutes': [QUEUE_EXPECTATIONS.failedGrowth],
+  'owm-queue / Running jobs with an expired lease (stalled)': [QUEUE_EXPECTATIONS.expiredLeases],
+  'owm-queue / Running jobs with an active lease': [QUEUE_EXPECTATIONS.activeLeases],
+  'owm-queue / Queue backend reachable': [QUEUE_EXPECTATIONS.up],
   'owm-queue / Queue-health collection errors per second': [value(0, 0)],
   'owm-queue / Queue jobs per second': [rate(5)],
   'owm-queue / Queue jobs: duration by job type': [quantile(0.5, QUEUE_DURATIONS, D), quantile(0.95, QUEUE_DURATIONS, D)],
@@ -181,6 +261,8 @@ export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>
   'owm-runtime / Context switches per second': [between(0, 1e6)],
   'owm-runtime / Page faults per second': [between(0, 1e7)],
   'owm-runtime / Uptime': [between(1, 86_400)],
+  // runtime recording rules (src/ops/rules-runtime.ts) on the Overview and Runtime dashboards
+  ...RUNTIME_RECORDED_PANELS,
   // the application's own families (test/fixtures/ops-metrics.cjs)
   'owm-custom / invoice.renders per second': [rate(5)],
   'owm-custom / invoice.renders: failure ratio': [value(FAIL)],
@@ -191,7 +273,19 @@ export const PANEL_EXPECTATIONS: Readonly<Record<string, readonly Expectation[]>
 
 /** Recording rules, for job ops-app and workspace ws-0001 (rates per round, as above). */
 export function ruleExpectation(record: string): Expectation {
+  const runtime = RUNTIME_RULES[record];
+  if (runtime !== undefined) return runtime;
   const [level, metric, op] = record.split(':') as [string, string, string];
+  const queueRule: Readonly<Record<string, Expectation>> = {
+    'job_queue_status:queue_depth:max': QUEUE_EXPECTATIONS.depth,
+    'job_queue:queue_ready_depth:max': QUEUE_EXPECTATIONS.ready,
+    'job_queue:queue_future_depth:max': QUEUE_EXPECTATIONS.future,
+    'job_queue:queue_oldest_ready_age_seconds:max': QUEUE_EXPECTATIONS.oldestReadyAge,
+    'job_queue:queue_running_expired_lease:max': QUEUE_EXPECTATIONS.expiredLeases,
+    'job_queue:queue_running_active_lease:max': QUEUE_EXPECTATIONS.activeLeases,
+    'job_queue:queue_depth_failed:delta15m': QUEUE_EXPECTATIONS.failedGrowth,
+  };
+  if (queueRule[record] !== undefined) return queueRule[record]!;
   const workspace = level === 'workspace';
   const perFamily = workspace ? 1 : 5;
   const durations: Record<string, readonly number[]> = {
@@ -267,6 +361,18 @@ export function valueProblems(series: readonly { metric: Record<string, string>;
         const v = got.get(key);
         if (v === undefined || !(v >= min && v <= max)) problems.push(`${expected.label}=${key}: ${v} outside [${min}, ${max}]`);
       }
+      break;
+    }
+    case 'exactSeries': {
+      const seen = new Set<string>();
+      for (const s of series) {
+        const key = expected.labels.map((l) => s.metric[l] ?? '').join('/');
+        seen.add(key);
+        const want = expected.values[key];
+        if (want === undefined) problems.push(`${label(s)}: a series the fixture does not have (${s.value})`);
+        else if (typeof want === 'number' ? s.value !== want : !(s.value >= want[0] && s.value <= want[1])) problems.push(`${key}: ${s.value} ≠ ${JSON.stringify(want)}`);
+      }
+      for (const key of Object.keys(expected.values)) if (!seen.has(key)) problems.push(`${key}: missing`);
       break;
     }
     case 'between':

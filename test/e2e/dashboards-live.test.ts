@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsOptions } from '../../src/ops/options';
 import { renderArtifacts } from '../../src/ops/generate';
-import { PANEL_EXPECTATIONS, ruleExpectation, valueProblems } from './dashboards-live-expectations';
+import { PANEL_EXPECTATIONS, QUEUE_FAILED_ADDED, QUEUE_FAILED_BEFORE, forQueue, ruleExpectation, valueProblems } from './dashboards-live-expectations';
 import { prometheusConfig } from '../../src/ops/prometheus-config';
 import { recordingRuleGroups, alertGroups } from '../../src/ops/rules';
 import { toYaml } from '../../src/ops/yaml';
@@ -75,14 +75,15 @@ function dashboards(): Dashboard[] {
   return [...ARTIFACTS].filter(([path]) => path.startsWith(`${DASHBOARD_DIR}/`)).map(([, content]) => JSON.parse(content) as Dashboard);
 }
 
-/** Grafana's variables, as a user with `$workspace` = an allowlisted id and `$job` = All would see them. */
-function substitute(expr: string, job = '.*'): string {
+/** Grafana's variables, as a user with `$workspace` = an allowlisted id and `$job`, `$queue` = All would see them. */
+function substitute(expr: string, job = '.*', queue = '.*'): string {
   const out = expr
     .replaceAll('$__rate_interval', RATE_INTERVAL)
     .replaceAll('$__range', '1h')
     .replaceAll('$__interval', '15s')
     .replaceAll('$workspace', WORKSPACE)
-    .replaceAll('$job', job);
+    .replaceAll('$job', job)
+    .replaceAll('$queue', queue);
   if (out.includes('$')) throw new Error(`unsubstituted variable in ${expr}`);
   return out;
 }
@@ -140,6 +141,12 @@ describe('dashboards and recording rules on live data', () => {
         ('RUNNING', now() - interval '5 minutes', now() - interval '6 minutes', now() - interval '1 minute'),
         ('RUNNING', now() - interval '1 minute', now() - interval '2 minutes',  now() + interval '5 minutes'),
         ('DONE',    now() - interval '1 hour',   now() - interval '1 hour',     NULL);
+      -- a queue column: the rows above are queue emails; queue reports (see QUEUE_EXPECTATIONS)
+      ALTER TABLE runs ADD COLUMN queue text NOT NULL DEFAULT 'emails';
+      INSERT INTO runs (queue, status, run_at, queued_at, lease_expires_at) VALUES
+        ('reports', 'QUEUED',  now() - interval '1 minute', now() - interval '1 minute', NULL),
+        ('reports', 'RUNNING', now() - interval '1 minute', now() - interval '1 minute', now() + interval '1 hour');
+      INSERT INTO runs (queue, status, run_at, queued_at) SELECT 'reports', 'FAILED', now() - interval '1 hour', now() - interval '1 hour' FROM generate_series(1, ${QUEUE_FAILED_BEFORE});
     `);
 
     // Remote write to an endpoint nobody listens on: the collector's export-failure metrics are live.
@@ -189,6 +196,7 @@ describe('dashboards and recording rules on live data', () => {
         METRICS_WORKSPACE_ALLOWLIST_FILE: allowlistFile,
         FIXTURE_WORKSPACES: [...ALLOWLIST, 'ws-9001', 'ws-9002'].join(','),
         FIXTURE_PG_URL: postgres.url(),
+        FIXTURE_PG_QUEUE_COLUMN: 'queue',
         FIXTURE_CUSTOM_METRICS: '1',
       },
     });
@@ -209,6 +217,13 @@ describe('dashboards and recording rules on live data', () => {
       METRICS_WORKSPACE_ALLOWLIST: 'ws-0000',
       FIXTURE_WORKSPACES: '50',
     });
+
+    // Failed jobs pile up in queue reports 10 s after Prometheus holds the first ones (QueueFailedJobsGrowing, the 15m delta rule).
+    const failedSeries = `queue_depth{job="${APP_JOB}", queue="reports", status="FAILED"}`;
+    await waitFor(async () => (await instant(promUrl, `${failedSeries} == ${QUEUE_FAILED_BEFORE}`)).data?.result.length || undefined, 60_000, 'Prometheus to hold the first failed runs');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    await postgres.query(`INSERT INTO runs (queue, status, run_at, queued_at) SELECT 'reports', 'FAILED', now(), now() FROM generate_series(1, ${QUEUE_FAILED_ADDED})`);
+    await waitFor(async () => (await instant(promUrl, `job_queue_status:queue_depth:max{job="${APP_JOB}", queue="reports", status="FAILED"} == ${QUEUE_FAILED_BEFORE + QUEUE_FAILED_ADDED}`)).data?.result.length || undefined, 60_000, 'the added failed runs to be recorded');
 
     for (const dashboard of dashboards()) {
       for (const panel of dashboard.panels) {
@@ -253,15 +268,17 @@ describe('dashboards and recording rules on live data', () => {
       for (const variable of dashboard.templating.list) {
         if (variable.type !== 'query') continue;
         const query = typeof variable.query === 'string' ? variable.query : variable.query!.query;
-        const result = await instant(promUrl, variableQuery(query));
+        const result = await instant(promUrl, variableQuery(substitute(query)));
         expect(result.status, `${dashboard.uid} $${variable.name}`).toBe('success');
-        const values = result.data!.result.map((r) => Object.values(r.metric)[0]);
+        // label_values lists the label's values: series without the label (queue jobs recorded without a queue) add none
+        const values = result.data!.result.map((r) => Object.values(r.metric)[0]).filter((value) => value !== undefined);
         expect(values.length, `${dashboard.uid} $${variable.name}: ${query}`).toBeGreaterThan(0);
         if (variable.name === 'workspace') {
           expect(values).toContain(WORKSPACE);
           for (const value of values) expect([...ALLOWLIST, '__other__'], 'workspace values stay within the allowlist').toContain(value);
         }
         if (variable.name === 'job') expect(values).toEqual(expect.arrayContaining(['ops-app', OPTIONS.jobs.embedded]));
+        if (variable.name === 'queue') expect(values.sort()).toEqual(['emails', 'reports']);
         checked++;
       }
     }
@@ -294,7 +311,8 @@ describe('dashboards and recording rules on live data', () => {
   it('matches live series with the alert expressions whose condition the fixture creates', async () => {
     const body = (await api(promUrl, '/api/v1/rules?type=alert')) as { data: { groups: { rules: { name: string; query: string }[] }[] } };
     const queries = new Map(body.data.groups.flatMap((g) => g.rules.map((r) => [r.name, r.query] as const)));
-    // 2 of 5 outcomes fail; 1 of 4 requests is a 500; a run holds an expired lease; the oldest ready run waits 10 min;
+    // 2 of 5 outcomes fail; 1 of 4 requests is a 500; a run of queue emails holds an expired lease; its oldest ready run waits 10 min;
+    // 12 runs of queue reports failed;
     // breaker "gmail" stays open; the dead-letter queue grows; remote write fails.
     const expected: Record<string, Record<string, string>> = {
       ActionFailureRateHigh: { job: 'ops-app' },
@@ -303,8 +321,9 @@ describe('dashboards and recording rules on live data', () => {
       WorkflowFailureRateCritical: { job: 'ops-app' },
       QueueJobFailureRateHigh: { job: 'ops-app' },
       HttpErrorRateHigh: { job: 'ops-app' },
-      QueueExpiredLeases: { job: 'ops-app' },
-      QueueOldestReadyRunTooOld: { job: 'ops-app' },
+      QueueExpiredLeases: { job: 'ops-app', queue: 'emails' },
+      QueueOldestReadyRunTooOld: { job: 'ops-app', queue: 'emails' },
+      QueueFailedJobsGrowing: { job: 'ops-app', queue: 'reports' },
       CircuitBreakerOpen: { job: 'ops-app', breaker: 'gmail' },
       DeadLetterQueueGrowing: { job: 'ops-app', queue: 'emails' },
       OtelCollectorExportFailing: { job: OPTIONS.jobs.collectorTelemetry, exporter: 'prometheus_remote_write' },
@@ -387,9 +406,30 @@ describe('dashboards and recording rules on live data', () => {
     expect(problems.join('\n')).toMatch(/sum .* ≠ 5 per round/);
     const ratio = targets.find((t) => t.dashboard === 'owm-overview' && t.panel === 'Action executions: failure ratio')!;
     expect(await panelProblems(ratio, `2 * ${ratio.expr}`)).not.toEqual([]);
-    const queue = targets.find((t) => t.dashboard === 'owm-queue' && t.panel === 'Runs by status')!;
-    // the queue table counted once per status and once more: QUEUED 6, not 3
+    const queue = targets.find((t) => t.dashboard === 'owm-queue' && t.panel === 'Jobs by queue and status')!;
+    // the queue table counted once per status and once more: emails QUEUED 6, not 3
     expect(await panelProblems(queue, `${queue.expr} + ${queue.expr}`)).not.toEqual([]);
+  });
+
+  it('shows each queue its own values with $queue = reports (and queue emails with $queue = emails)', async () => {
+    const failures: string[] = [];
+    let checked = 0;
+    for (const queue of ['reports', 'emails']) {
+      for (const target of targets.filter((t) => t.dashboard === 'owm-queue' && t.expr.includes('$queue'))) {
+        const expected = forQueue(PANEL_EXPECTATIONS[`${target.dashboard} / ${target.panel}`]![target.refId.charCodeAt(0) - 65]!, queue);
+        if (expected === undefined) continue;
+        const expr = substitute(target.expr, APP_JOB, queue);
+        const result = await instant(promUrl, expr);
+        const series = (result.data?.result ?? []).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+        // a queue without such series (no failed runs in emails) shows nothing
+        const problems = Object.keys(expected.kind === 'exactSeries' ? expected.values : {}).length === 0 ? series.map((s) => `unexpected ${JSON.stringify(s.metric)}`) : valueProblems(series, expected, 0);
+        for (const problem of problems) failures.push(`${target.panel} ${target.refId} ($queue = ${queue}): ${problem}\n  ${expr}`);
+        checked++;
+      }
+    }
+    console.log(`dashboards: ${checked} queue panel targets compared per queue ($queue substituted), ${failures.length} failed`);
+    expect(checked).toBeGreaterThanOrEqual(14);
+    expect(failures, failures.join('\n')).toEqual([]);
   });
 
   it('records in every recording rule the value the fixture workload implies (job ops-app, workspace ws-0001)', async () => {
@@ -406,6 +446,51 @@ describe('dashboards and recording rules on live data', () => {
     }
     console.log(`recording rules: ${rules.length} recorded series compared with the fixture workload, ${failures.length} failed`);
     expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('runtime rules and alerts: recorded RSS and heap ratio equal the raw series at the rule\'s timestamp; no runtime alert condition holds for the fixture processes, and each one with its threshold at 0 selects them', async () => {
+    const jobs = [APP_JOB, OPTIONS.jobs.embedded];
+    const at = async (expr: string, time?: string) => {
+      const path = `/api/v1/query?query=${encodeURIComponent(expr)}${time === undefined ? '' : `&time=${time}`}`;
+      const result = (await api(promUrl, path)) as ApiResult;
+      expect(result.status, `${expr}: ${result.error ?? ''}`).toBe('success');
+      return result.data!.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    };
+    const comparisons: [record: string, raw: string][] = [
+      ['job_instance:process_memory_usage_bytes:max', 'max by (job, instance) (process_memory_usage_bytes)'],
+      ['job_instance:v8js_memory_heap_used_bytes:ratio_limit', 'sum by (job, instance) (v8js_memory_heap_used_bytes) / max by (job, instance) (nodejs_heap_size_limit_bytes)'],
+    ];
+    for (const [record, raw] of comparisons) {
+      for (const job of jobs) {
+        // the sample's own timestamp: the raw expression at that instant is what the rule evaluated
+        const stamped = await at(`timestamp(${record}{job="${job}"})`);
+        expect(stamped.length, `${record}{job="${job}"}`).toBeGreaterThan(0);
+        const time = String(stamped[0]!.value);
+        const recordedValues = await at(`${record}{job="${job}"}`, time);
+        const rawValues = await at(raw.replace(/\(([a-z0-9_]+)\)/g, `($1{job="${job}"})`), time);
+        expect(rawValues.length, raw).toBe(recordedValues.length);
+        for (const sample of recordedValues) {
+          const match = rawValues.find((r) => r.metric.instance === sample.metric.instance);
+          expect(match, `${record} ${sample.metric.instance}`).toBeDefined();
+          // equal, but for a scrape that landed between the rule's evaluation and its write
+          expect(Math.abs(match!.value - sample.value) / sample.value, `${record}{job="${job}", instance="${sample.metric.instance}"}: ${sample.value} vs ${raw}: ${match!.value}`).toBeLessThan(0.02);
+        }
+      }
+    }
+    const body = (await api(promUrl, '/api/v1/rules?type=alert')) as { data: { groups: { name: string; rules: { name: string; query: string; health: string }[] }[] } };
+    const runtimeAlerts = body.data.groups.find((g) => g.name === 'otel-workspace-metrics.runtime.alerts')!.rules;
+    expect(runtimeAlerts.map((r) => r.name).sort()).toEqual(['NodejsEventLoopDelayHigh', 'NodejsGcTimeHigh', 'NodejsHeapNearLimit', 'ProcessMemoryHigh', 'ProcessRestarting']);
+    for (const rule of runtimeAlerts) {
+      expect(rule.health, rule.name).toBe('ok');
+      // healthy processes: the condition holds for none of them
+      expect(await at(rule.query), `${rule.name}: ${rule.query}`).toEqual([]);
+      // the same expression with its threshold at 0 selects every process of both jobs (restarts: 0 >= 0)
+      const open = rule.query.replace(/ > [0-9.e+]+$/, ' >= 0');
+      expect(open, rule.name).not.toBe(rule.query);
+      const selected = await at(open);
+      for (const job of jobs) expect(selected.map((s) => s.metric.job), `${rule.name}: ${open}`).toContain(job);
+    }
+    console.log(`runtime: ${comparisons.length} recorded series compared with their raw series for ${jobs.length} jobs; ${runtimeAlerts.length} alerts silent and selecting live processes`);
   });
 
   it('covers the application\'s own families: their rules, alert and dashboard are live', async () => {

@@ -114,12 +114,12 @@ describe('OTLP receivers with TLS and a bearer token (config.tls.yaml + config.a
     const https = { http: `https://127.0.0.1:${collector.ports.http}`, grpc: `https://localhost:${collector.ports.grpc}` };
     const trusted = { OTEL_EXPORTER_OTLP_CERTIFICATE: pki.ca };
     failing = [
-      { name: 'sec-wrong-token-http', protocol: 'http/protobuf', env: { ...trusted, OTEL_EXPORTER_OTLP_HEADERS: authHeader(wrongToken) }, warning: /export failed \(Unauthorized\)/ },
-      { name: 'sec-wrong-token-grpc', protocol: 'grpc', env: { ...trusted, OTEL_EXPORTER_OTLP_HEADERS: authHeader(wrongToken) }, warning: /export failed \(16 UNAUTHENTICATED/ },
-      { name: 'sec-no-token-http', protocol: 'http/protobuf', env: { ...trusted }, warning: /export failed \(Unauthorized\)/ },
-      { name: 'sec-no-ca-http', protocol: 'http/protobuf', env: { OTEL_EXPORTER_OTLP_HEADERS: authHeader(token) }, warning: /export failed \(unable to verify the first certificate/ },
-      { name: 'sec-no-ca-grpc', protocol: 'grpc', env: { OTEL_EXPORTER_OTLP_HEADERS: authHeader(token) }, warning: /export failed \(14 UNAVAILABLE.*unable to verify the first certificate/ },
-      { name: 'sec-plaintext-http', protocol: 'http/protobuf', env: { ...trusted, OTEL_EXPORTER_OTLP_HEADERS: authHeader(token), OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.ports.http}` }, warning: /export failed \((Bad Request|read ECONNRESET|socket hang up)\)/ },
+      { name: 'sec-wrong-token-http', protocol: 'http/protobuf', env: { ...trusted, OTEL_EXPORTER_OTLP_HEADERS: authHeader(wrongToken) }, warning: /export failed \[reason=refused\] \(Unauthorized\)/ },
+      { name: 'sec-wrong-token-grpc', protocol: 'grpc', env: { ...trusted, OTEL_EXPORTER_OTLP_HEADERS: authHeader(wrongToken) }, warning: /export failed \[reason=refused\] \(16 UNAUTHENTICATED/ },
+      { name: 'sec-no-token-http', protocol: 'http/protobuf', env: { ...trusted }, warning: /export failed \[reason=refused\] \(Unauthorized\)/ },
+      { name: 'sec-no-ca-http', protocol: 'http/protobuf', env: { OTEL_EXPORTER_OTLP_HEADERS: authHeader(token) }, warning: /export failed \[reason=network\] \(unable to verify the first certificate/ },
+      { name: 'sec-no-ca-grpc', protocol: 'grpc', env: { OTEL_EXPORTER_OTLP_HEADERS: authHeader(token) }, warning: /export failed \[reason=network\] \(14 UNAVAILABLE.*unable to verify the first certificate/ },
+      { name: 'sec-plaintext-http', protocol: 'http/protobuf', env: { ...trusted, OTEL_EXPORTER_OTLP_HEADERS: authHeader(token), OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.ports.http}` }, warning: /export failed \[reason=(refused|network)\] \((Bad Request|read ECONNRESET|socket hang up)\)/ },
     ];
     for (const client of failing) {
       client.app = startSteady(client.name, {

@@ -1,5 +1,5 @@
 /** Runs the real custom collector on free loopback ports with the repo's config. */
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { collectorBinary } from './binaries';
 import { freePort, httpText, spawnTracked, waitFor, type Tracked } from './processes';
 
@@ -20,7 +20,7 @@ export interface RunningCollector {
 
 export interface CollectorOptions {
   allowlist: string[];
-  /** Config files under otel-collector/, merged in order. */
+  /** Config files under otel-collector/ (or absolute paths), merged in order. */
   configs?: string[];
   env?: Record<string, string>;
   /** Fixed ports (to restart a collector where services already send); free ports otherwise. */
@@ -45,7 +45,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     p.telemetry ?? freePort(),
   ]);
   const configs = options.configs ?? ['config.yaml'];
-  const args = configs.flatMap((file) => ['--config', join(CONFIG_DIR, file)]);
+  const args = configs.flatMap((file) => ['--config', isAbsolute(file) ? file : join(CONFIG_DIR, file)]);
   const proc = spawnTracked(collectorBinary(), args, {
     env: {
       PATH: process.env.PATH,

@@ -97,4 +97,3 @@ func unionList(static, file []string, max int) (list []string, capped bool) {
 	}
 	return list, false
 }
-

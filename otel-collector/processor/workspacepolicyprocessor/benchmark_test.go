@@ -101,3 +101,92 @@ func BenchmarkProcessor(b *testing.B) {
 		})
 	}
 }
+
+// passthroughCollection: one collection of a service in pass-through mode,
+// `series` cumulative counter series, one raw workspace each.
+func passthroughCollection(series int) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "bench")
+	rm.Resource().Attributes().PutStr("service.instance.id", "i-1")
+	sum := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	sum.SetName("action.executions.by_workspace")
+	s := sum.SetEmptySum()
+	s.SetIsMonotonic(true)
+	s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	s.DataPoints().EnsureCapacity(series)
+	for i := 0; i < series; i++ {
+		dp := s.DataPoints().AppendEmpty()
+		dp.Attributes().PutStr("workspace_id", fmt.Sprintf("ws-%d", i))
+		dp.Attributes().PutStr("status", "ok")
+		dp.SetIntValue(int64(i))
+		dp.SetTimestamp(pcommon.Timestamp(2e9))
+		dp.SetStartTimestamp(pcommon.Timestamp(1e9))
+	}
+	return md
+}
+
+// BenchmarkSplitCollection: a 100,000-series pass-through collection (an
+// allowlist of 5: nearly every series folds into __other__) split into N
+// requests at datapoint boundaries; one op is the whole collection (N
+// requests) in steady state, the merge state already holding every source.
+// state-B/source is the heap the merge state holds per raw series.
+func BenchmarkSplitCollection(b *testing.B) {
+	const series = 100_000
+	collection := passthroughCollection(series)
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("series=%d/requests=%d", series, n), func(b *testing.B) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.Allowlist = []string{"ws-1", "ws-2", "ws-3", "ws-4", "ws-5"}
+			p, err := newProcessor(cfg, componentTelemetry(b), func(string) (string, bool) { return "", false })
+			if err != nil {
+				b.Fatal(err)
+			}
+			parts := cut(collection, func(items []item) []int {
+				sizes := make([]int, n)
+				for i := range items {
+					sizes[i*n/len(items)]++
+				}
+				return sizes
+			})
+			copies := func() []pmetric.Metrics {
+				out := make([]pmetric.Metrics, n)
+				for i, part := range parts {
+					out[i] = pmetric.NewMetrics()
+					part.CopyTo(out[i])
+				}
+				return out
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			warm := copies()
+			for _, req := range warm {
+				if _, err := p.processMetrics(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			warm = nil
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			if p.state.merging != series-5 {
+				b.Fatalf("merge state holds %d sources, want %d", p.state.merging, series-5)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				reqs := copies()
+				runtime.GC()
+				b.StartTimer()
+				for _, req := range reqs {
+					if _, err := p.processMetrics(context.Background(), req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*series), "ns/datapoint")
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(series), "state-B/source")
+		})
+	}
+}

@@ -47,6 +47,10 @@ type Config struct {
 	MaxStale time.Duration `mapstructure:"max_stale"`
 	// MaxTrackedSeries bounds the monotonic state (raw series whose target changed).
 	MaxTrackedSeries int `mapstructure:"max_tracked_series"`
+	// MaxMergeSources bounds the raw cumulative series held to merge folded
+	// series across requests (README.md "Merging across requests"); beyond it
+	// a new raw series is merged within its request only.
+	MaxMergeSources int `mapstructure:"max_merge_sources"`
 }
 
 var _ component.Config = (*Config)(nil)
@@ -76,6 +80,9 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxTrackedSeries <= 0 {
 		errs = append(errs, errors.New("max_tracked_series must be positive"))
 	}
+	if cfg.MaxMergeSources <= 0 {
+		errs = append(errs, errors.New("max_merge_sources must be positive"))
+	}
 	if cfg.MaxAllowlistEntries <= 0 {
 		errs = append(errs, errors.New("max_allowlist_entries must be positive"))
 	}
@@ -88,5 +95,6 @@ func createDefaultConfig() component.Config {
 		MaxAllowlistEntries: 10_000,
 		MaxStale:            15 * time.Minute,
 		MaxTrackedSeries:    100_000,
+		MaxMergeSources:     1_000_000,
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/otel-workspace-metrics/otelcol-workspace/processor/workspacepolicyprocessor/internal/metadata"
 )
@@ -24,12 +24,12 @@ func TestLoadConfig(t *testing.T) {
 		{id: "", want: createDefaultConfig().(*Config)},
 		{id: "full", want: &Config{
 			LabelName: "tenant_id", Allowlist: []string{"acme", "team-a/*", "team-b/api"}, AllowlistFile: "/etc/otelcol/allowlist.txt",
-			ReloadInterval: 5 * time.Second, SampleRate: &rate, MaxAllowlistEntries: 500, MaxStale: time.Hour, MaxTrackedSeries: 1000,
+			ReloadInterval: 5 * time.Second, SampleRate: &rate, MaxAllowlistEntries: 500, MaxStale: time.Hour, MaxTrackedSeries: 1000, MaxMergeSources: 20_000,
 		}},
 		{id: "bad_entry", wantErr: `allowlist[1] "not valid!" is not an allowlist entry`},
 		{id: "bad_label", wantErr: `label_name "__reserved" is not a Prometheus label name`},
 		{id: "bad_rate", wantErr: "sample_rate must be from 0 to 1, got 1.5"},
-		{id: "bad_limits", wantErr: "max_stale must be positive\nmax_tracked_series must be positive"},
+		{id: "bad_limits", wantErr: "max_stale must be positive\nmax_tracked_series must be positive\nmax_merge_sources must be positive"},
 	}
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)

@@ -39,6 +39,19 @@ func addNumber(dst, src pmetric.NumberDataPoint, sign int64) {
 	}
 }
 
+// replaceNumber sets total to total − old + new in one step: int stays
+// int, and for doubles the difference is taken first, so a total never goes
+// down when new ≥ old.
+func replaceNumber(total, old, new pmetric.NumberDataPoint) {
+	if total.ValueType() == pmetric.NumberDataPointValueTypeInt && old.ValueType() == pmetric.NumberDataPointValueTypeInt && new.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		if d := new.IntValue() - old.IntValue(); d != 0 {
+			total.SetIntValue(total.IntValue() + d)
+		}
+		return
+	}
+	total.SetDoubleValue(numberValue(total) + (numberValue(new) - numberValue(old)))
+}
+
 func mergeNumber(dst, src pmetric.NumberDataPoint) {
 	addNumber(dst, src, 1)
 	ts, start := mergeTimes(dst.Timestamp(), dst.StartTimestamp(), src.Timestamp(), src.StartTimestamp())
@@ -246,6 +259,26 @@ func mergeExponential(dst, src pmetric.ExponentialHistogramDataPoint) {
 	dst.SetTimestamp(ts)
 	dst.SetStartTimestamp(start)
 	src.Exemplars().MoveAndAppendTo(dst.Exemplars())
+}
+
+// addSummary: count and sum add (or are taken away); quantiles are not touched.
+func addSummary(dst, src pmetric.SummaryDataPoint, sign int64) {
+	dst.SetCount(addCount(dst.Count(), src.Count(), sign))
+	dst.SetSum(dst.Sum() + float64(sign)*src.Sum())
+}
+
+// subtract takes a standalone value of any cumulative type away from a total of the same type.
+func subtract(total, value any) {
+	switch t := total.(type) {
+	case pmetric.NumberDataPoint:
+		addNumber(t, value.(pmetric.NumberDataPoint), -1)
+	case pmetric.HistogramDataPoint:
+		addHistogram(t, value.(pmetric.HistogramDataPoint), -1)
+	case pmetric.ExponentialHistogramDataPoint:
+		addExponential(t, value.(pmetric.ExponentialHistogramDataPoint), -1)
+	case pmetric.SummaryDataPoint:
+		addSummary(t, value.(pmetric.SummaryDataPoint), -1)
+	}
 }
 
 // mergeSummary adds count and sum; quantiles cannot be merged honestly, so a

@@ -47,10 +47,14 @@ type workspacePolicyProcessor struct {
 	view      atomic.Pointer[view]
 	stateSize atomic.Int64
 
-	// mu guards state; requests take it only while there is state or a previous generation.
+	// mu guards state and seq; a request takes it when it has a cumulative
+	// datapoint to merge, or from its start while there is state or a previous generation.
 	mu    sync.Mutex
 	state *state
+	seq   uint64
 	hash  hasher
+	// boundWarned: the max_merge_sources warning was logged (again once the state is below it)
+	boundWarned atomic.Bool
 
 	reloadMu sync.Mutex
 	cancel   context.CancelFunc
@@ -119,7 +123,7 @@ func newProcessor(cfg *Config, set component.TelemetrySettings, lookupEnv func(s
 		err = tb.RegisterWorkspacepolicyTrackedSeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			o.Observe(int64(len(p.state.movers)))
+			o.Observe(int64(p.state.movers))
 			return nil
 		})
 	}
@@ -128,6 +132,14 @@ func newProcessor(cfg *Config, set component.TelemetrySettings, lookupEnv func(s
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			o.Observe(int64(p.state.carried))
+			return nil
+		})
+	}
+	if err == nil {
+		err = tb.RegisterWorkspacepolicyMergeSourcesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			o.Observe(int64(p.state.merging))
 			return nil
 		})
 	}
@@ -158,13 +170,21 @@ func (p *workspacePolicyProcessor) run(ctx context.Context) {
 	defer close(p.done)
 	ticker := time.NewTicker(p.cfg.ReloadInterval)
 	defer ticker.Stop()
+	lastSweep := p.now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 			p.reload()
-			p.expire()
+			// a sweep walks every source (up to max_merge_sources) under the
+			// lock, so it runs every max_stale/16, not at every tick
+			if now := p.now(); now.Sub(lastSweep) >= max(p.cfg.ReloadInterval, p.cfg.MaxStale/16) {
+				p.expire()
+				lastSweep = now
+			} else {
+				p.expirePrevious()
+			}
 		}
 	}
 }
@@ -236,15 +256,51 @@ func (p *workspacePolicyProcessor) settle() {
 	p.view.Store(&view{current: p.view.Load().current})
 }
 
-// expire drops state not seen for max_stale, and the previous generation max_stale after a change.
+// expire drops state not seen for max_stale, and the previous generation
+// max_stale after a change. A monotonic source's last value stays in its
+// output as a carry (the output never goes backwards).
 func (p *workspacePolicyProcessor) expire() {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.dropPrevious(now)
+	st := p.state
+	res := st.expire(now.Add(-p.cfg.MaxStale), func(src *source) {
+		o := src.out
+		if o.monotonic {
+			if !o.carried {
+				o.carried = true
+				st.carried++
+			}
+		} else {
+			subtract(o.total, src.latest)
+		}
+		o.sources--
+		st.merging--
+		src.out, src.latest = nil, nil
+	})
+	if res.sources > 0 {
+		p.telemetry.WorkspacepolicyMergeSourcesExpired.Add(context.Background(), int64(res.sources))
+	}
+	if st.merging < p.cfg.MaxMergeSources {
+		p.boundWarned.Store(false)
+	}
+	p.stateSize.Store(int64(st.size()))
+}
+
+// expirePrevious drops the previous generation max_stale after a change (between sweeps).
+func (p *workspacePolicyProcessor) expirePrevious() {
+	now := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropPrevious(now)
+	p.stateSize.Store(int64(p.state.size()))
+}
+
+func (p *workspacePolicyProcessor) dropPrevious(now time.Time) {
 	if v := p.view.Load(); v.previous != nil && now.Sub(v.changed) > p.cfg.MaxStale {
 		p.view.Store(&view{current: v.current})
 	}
-	p.stateSize.Store(int64(p.state.expire(now.Add(-p.cfg.MaxStale))))
 }
 
 func (p *workspacePolicyProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
@@ -252,12 +308,14 @@ func (p *workspacePolicyProcessor) processMetrics(ctx context.Context, md pmetri
 	r := request{p: p, view: v, now: p.now()}
 	r.stateful = v.previous != nil || p.stateSize.Load() > 0
 	if r.stateful {
-		p.mu.Lock()
-		defer func() {
-			p.stateSize.Store(int64(len(p.state.movers) + p.state.carried))
-			p.mu.Unlock()
-		}()
+		r.lock()
 	}
+	defer func() {
+		if r.locked {
+			p.stateSize.Store(int64(p.state.size()))
+			p.mu.Unlock()
+		}
+	}()
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -281,6 +339,13 @@ func (p *workspacePolicyProcessor) processMetrics(ctx context.Context, md pmetri
 	}
 	if r.evicted > 0 {
 		p.telemetry.WorkspacepolicyStateEvictions.Add(ctx, r.evicted)
+	}
+	if r.untracked > 0 {
+		p.telemetry.WorkspacepolicyMergeUntracked.Add(ctx, r.untracked)
+		if !p.boundWarned.Swap(true) {
+			p.logger.Warn("max_merge_sources reached: new raw series of folded cumulative metrics are merged within their request only, so a folded series split over several requests can go down; raise max_merge_sources or lower the services' cardinality",
+				zap.Int("max_merge_sources", p.cfg.MaxMergeSources))
+		}
 	}
 	return md, nil
 }

@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
-
 )
 
 func ts(sec int) pcommon.Timestamp { return pcommon.Timestamp(uint64(sec) * uint64(time.Second)) }
@@ -113,7 +112,7 @@ func TestResolveAndMergeSums(t *testing.T) {
 		merged     int64
 	}{
 		{
-			name: "listed ids pass, unlisted fold and merge (cumulative, different timestamps: latest time, earliest start)",
+			name:      "listed ids pass, unlisted fold and merge (cumulative, different timestamps: latest time, earliest start)",
 			allowlist: []string{"acme"}, cumulative: true,
 			in:     []sumPoint{{ws: "acme", value: 5, time: 10, start: 1}, {ws: "x1", value: 3, time: 10, start: 2}, {ws: "x2", value: 4, time: 12, start: 1}, {ws: "X3 ", value: 1, time: 11, start: 3}},
 			want:   map[string][3]int64{"acme": {5, 10, 1}, "__other__": {8, 12, 1}},
@@ -181,8 +180,9 @@ func TestLabelNameFromEnvironment(t *testing.T) {
 	md := sumMetrics(true, sumPoint{ws: "x", value: 1, time: 1})
 	dp := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
 	dp.Attributes().PutStr("tenant_id", "zzz")
-	_, err := p.processMetrics(context.Background(), md)
+	out, err := p.processMetrics(context.Background(), md)
 	require.NoError(t, err)
+	dp = out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
 	v, _ := dp.Attributes().Get("tenant_id")
 	assert.Equal(t, "__other__", v.Str())
 	ws, _ := dp.Attributes().Get("workspace_id")
@@ -314,14 +314,15 @@ func TestMonotonicAcrossAllowlistChanges(t *testing.T) {
 
 	// beta folds into __other__ with x
 	assert.Equal(t, map[string]int64{"acme": 10, "__other__": 5 + 7}, cumulative(t, p, 10, map[string]int64{"acme": 10, "beta": 5, "x": 7}))
-	assert.Zero(t, p.stateSize.Load(), "no state while nothing moved")
+	assert.Zero(t, p.state.movers, "no offset while nothing moved")
+	assert.Equal(t, 2, p.state.merging, "beta and x feed __other__")
 
 	// beta is listed: __other__ keeps what beta had (5), beta starts at 0
 	clock = clock.Add(time.Minute)
 	setList(p, path, t, "acme\nbeta\n")
 	assert.Equal(t, map[string]int64{"acme": 11, "beta": 0, "__other__": 5 + 8}, cumulative(t, p, 20, map[string]int64{"acme": 11, "beta": 5, "x": 8}))
 	assert.Equal(t, map[string]int64{"acme": 12, "beta": 4, "__other__": 5 + 9}, cumulative(t, p, 30, map[string]int64{"acme": 12, "beta": 9, "x": 9}))
-	assert.Equal(t, 1, len(p.state.movers), "state only for the series that moved")
+	assert.Equal(t, 1, p.state.movers, "an offset only for the series that moved")
 	assertGauge(t, tel, "otelcol_workspacepolicy_tracked_series", 1)
 	assertGauge(t, tel, "otelcol_workspacepolicy_carried_series", 1)
 
@@ -365,14 +366,14 @@ func TestMonotonicStateExpiresAndIsBounded(t *testing.T) {
 	// one tracked series at most: a is tracked (starts at 0), b is not (all of it moves, counted as an eviction)
 	assert.Equal(t, map[string]int64{"a": 0, "b": 4, "__other__": 3}, got)
 	assertCounter(t, tel, "otelcol_workspacepolicy_state_evictions", 1)
-	assert.Len(t, p.state.movers, 1)
+	assert.Equal(t, 1, p.state.movers)
 
 	clock = clock.Add(30 * time.Second)
 	p.expire()
-	assert.Len(t, p.state.movers, 1, "seen 30 s ago: kept")
+	assert.Equal(t, 1, p.state.movers, "seen 30 s ago: kept")
 	clock = clock.Add(31 * time.Second)
 	p.expire()
-	assert.Empty(t, p.state.movers, "not seen for max_stale: dropped")
+	assert.Zero(t, p.state.movers, "not seen for max_stale: dropped")
 	assert.Zero(t, p.state.carried)
 	assert.Nil(t, p.view.Load().previous, "the previous list is dropped max_stale after the change")
 	assert.Zero(t, p.stateSize.Load())
@@ -412,7 +413,7 @@ func TestSeriesStartedAfterTheChangeNeedNoState(t *testing.T) {
 	out, err := p.processMetrics(context.Background(), md)
 	require.NoError(t, err)
 	assert.Equal(t, map[string][3]int64{"beta": {3, 200, 150}}, sums(t, out))
-	assert.Empty(t, p.state.movers)
+	assert.Zero(t, p.state.movers)
 }
 
 func componentTelemetry(tb testing.TB) component.TelemetrySettings {

@@ -9,67 +9,144 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// The monotonic state (README.md "Monotonic across allowlist changes"):
-//   - a mover is a raw cumulative series whose target changed with the
-//     allowlist; offset is its value at the move, the part already counted
-//     in earlier targets, so the new target gets only what follows (value − offset);
-//   - a carry is a contribution left in an output series by series that
-//     moved away; it is added to that series (or re-emitted alone) so the
-//     series never goes backwards.
-// Nothing else is kept: series whose target never changed have no state.
+// The state (README.md "Merging across requests" and "Monotonic across
+// allowlist changes"), per metric identity (resource, scope, metric name):
+//   - an output is a series the processor emits itself, from state: every
+//     series a folded cumulative datapoint lands in (`__other__`,
+//     `team/__other__`, or a value that canonicalized), and every series
+//     holding a carry. Its total is its carry plus the latest value of each
+//     of its live sources; it is emitted whole in every request of the
+//     metric, so a collection split over several requests never shows a
+//     partial sum;
+//   - a source is a raw cumulative series (its attributes before folding)
+//     that feeds an output, or whose target changed with the allowlist (a
+//     mover): offset is what it counted in earlier targets, so its current
+//     target gets only value − offset;
+//   - a carry is what sources that left an output (moved, reset, expired)
+//     had counted there: it stays in the output's total, which therefore
+//     never goes backwards.
+// Series whose value and target never change (an allowlisted id, a value the
+// SDK already resolved) have no state unless an output with their value exists.
 
-type mover struct {
-	metric   uint64
-	target   string
-	offset   any // a standalone datapoint of the metric's type
+type source struct {
+	metric   *metricState
+	out      *output // the output it feeds; nil while its target is a plain series
+	target   string  // the label value it was last attributed to
+	offset   any     // nil, or a standalone datapoint: counted in earlier targets
+	latest   any     // with out: a standalone datapoint, its last value − offset, as in out.total
+	start    pcommon.Timestamp
 	lastSeen time.Time
 }
 
-type carry struct {
-	point    any // a standalone datapoint of the metric's type, its attributes = the target series'
+type output struct {
+	value     string      // its label value
+	attrs     pcommon.Map // the output series' attributes
+	total     any         // a standalone datapoint: carry + Σ latest of its sources
+	monotonic bool
+	carried   bool   // holds a carry
+	mark      uint64 // the last request that fed it
+	sources   int
+	start     pcommon.Timestamp
+	time      pcommon.Timestamp
+	lastSeen  time.Time
+}
+
+// deltaMark is the last end time emitted for a folded delta series.
+type deltaMark struct {
+	time     pcommon.Timestamp
 	lastSeen time.Time
+}
+
+type metricState struct {
+	key     uint64
+	outputs map[uint64]*output
+	order   []uint64       // outputs in creation order: emission is deterministic
+	values  map[string]int // outputs per label value: plain datapoints look up only these
+	movers  int
+	deltas  map[uint64]*deltaMark
 }
 
 type state struct {
-	movers map[uint64]*mover
-	// carries per metric identity (resource, scope, metric name), then per output attributes
-	carries map[uint64]map[uint64]*carry
-	carried int
-	// movers per metric identity: metrics without any skip the per-datapoint work
-	moversOf map[uint64]int
+	sources map[uint64]*source
+	metrics map[uint64]*metricState
+	movers  int // sources with an offset (tracked_series)
+	merging int // sources feeding an output (merge_sources)
+	carried int // outputs holding a carry (carried_series)
+	outputs int
 }
 
 func newState() *state {
-	return &state{movers: map[uint64]*mover{}, carries: map[uint64]map[uint64]*carry{}, moversOf: map[uint64]int{}}
+	return &state{sources: map[uint64]*source{}, metrics: map[uint64]*metricState{}}
 }
 
-// has reports whether a metric has movers or carries.
-func (s *state) has(metric uint64) bool {
-	return s.moversOf[metric] > 0 || len(s.carries[metric]) > 0
+func (s *state) metric(key uint64) *metricState {
+	ms := s.metrics[key]
+	if ms == nil {
+		ms = &metricState{key: key, outputs: map[uint64]*output{}, values: map[string]int{}}
+		s.metrics[key] = ms
+	}
+	return ms
 }
 
-// expire drops movers and carries not seen since before; returns the state size left.
-func (s *state) expire(before time.Time) int {
-	for k, m := range s.movers {
-		if m.lastSeen.Before(before) {
-			delete(s.movers, k)
-			if s.moversOf[m.metric]--; s.moversOf[m.metric] <= 0 {
-				delete(s.moversOf, m.metric)
+// size is what makes requests stateful.
+func (s *state) size() int {
+	return len(s.sources) + s.outputs + len(s.metrics)
+}
+
+// expireResult: what expire dropped.
+type expireResult struct {
+	sources, outputs int
+}
+
+// expire drops sources, outputs and delta marks not seen since before. A
+// monotonic source's last value stays in its output's total as a carry, so
+// the output never goes backwards; a non-monotonic one (an up-down counter)
+// leaves the total.
+func (s *state) expire(before time.Time, retire func(src *source)) expireResult {
+	var res expireResult
+	for k, src := range s.sources {
+		if !src.lastSeen.Before(before) {
+			continue
+		}
+		if src.out != nil {
+			retire(src)
+		}
+		if src.offset != nil {
+			s.movers--
+			src.metric.movers--
+		}
+		delete(s.sources, k)
+		res.sources++
+	}
+	for mk, ms := range s.metrics {
+		kept := ms.order[:0]
+		for _, ok := range ms.order {
+			o := ms.outputs[ok]
+			if o.sources == 0 && o.lastSeen.Before(before) {
+				delete(ms.outputs, ok)
+				if ms.values[o.value]--; ms.values[o.value] <= 0 {
+					delete(ms.values, o.value)
+				}
+				if o.carried {
+					s.carried--
+				}
+				s.outputs--
+				res.outputs++
+				continue
+			}
+			kept = append(kept, ok)
+		}
+		ms.order = kept
+		for dk, d := range ms.deltas {
+			if d.lastSeen.Before(before) {
+				delete(ms.deltas, dk)
 			}
 		}
-	}
-	for mk, cs := range s.carries {
-		for k, c := range cs {
-			if c.lastSeen.Before(before) {
-				delete(cs, k)
-				s.carried--
-			}
-		}
-		if len(cs) == 0 {
-			delete(s.carries, mk)
+		if len(ms.outputs) == 0 && ms.movers == 0 && len(ms.deltas) == 0 {
+			delete(s.metrics, mk)
 		}
 	}
-	return len(s.movers) + s.carried
+	return res
 }
 
 // hasher gives series identities: order-independent attribute hashes
@@ -113,24 +190,39 @@ func (h hasher) value(mh *maphash.Hash, v pcommon.Value) {
 	}
 }
 
-// attrs hashes a map; when label is not "", that attribute is hashed with labelValue instead.
+// attrs hashes a map: the sum of its attributes' terms; when label is not
+// "", that attribute's term is the one of labelValue instead.
 func (h hasher) attrs(m pcommon.Map, label, labelValue string) uint64 {
-	var mh maphash.Hash
-	mh.SetSeed(h.seed)
 	var sum uint64
 	for k, v := range m.All() {
-		mh.Reset()
-		mh.WriteString(k)
-		mh.WriteByte(0)
 		if label != "" && k == label {
-			mh.WriteByte(byte(pcommon.ValueTypeStr))
-			mh.WriteString(labelValue)
+			sum += h.strTerm(k, labelValue)
 		} else {
-			h.value(&mh, v)
+			sum += h.term(k, v)
 		}
-		sum += mix64(mh.Sum64())
 	}
 	return sum
+}
+
+// term is one attribute's part of an attribute hash.
+func (h hasher) term(k string, v pcommon.Value) uint64 {
+	var mh maphash.Hash
+	mh.SetSeed(h.seed)
+	mh.WriteString(k)
+	mh.WriteByte(0)
+	h.value(&mh, v)
+	return mix64(mh.Sum64())
+}
+
+// strTerm is the term of a string attribute (the same as term of a string Value).
+func (h hasher) strTerm(k, v string) uint64 {
+	var mh maphash.Hash
+	mh.SetSeed(h.seed)
+	mh.WriteString(k)
+	mh.WriteByte(0)
+	mh.WriteByte(byte(pcommon.ValueTypeStr))
+	mh.WriteString(v)
+	return mix64(mh.Sum64())
 }
 
 func (h hasher) combine(parts ...uint64) uint64 {

@@ -13,8 +13,8 @@ import type * as stat from '@grafana/grafana-foundation-sdk/stat';
 import type * as table from '@grafana/grafana-foundation-sdk/table';
 import type * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import type { OpsOptions } from '../options';
-import { ACTION_FAMILY, series } from '../metrics';
-import { DATASOURCE, type DashboardContext, type DashboardSpec, type PanelSpec, type VariableName } from './panels';
+import { ACTION_FAMILY, QUEUE_HEALTH, QUEUE_JOB_FAMILY, series } from '../metrics';
+import { DATASOURCE, JOB, type DashboardContext, type DashboardSpec, type PanelSpec, type VariableName } from './panels';
 
 /** A Prometheus query as the panel JSON holds it (the SDK's marker method is not data). */
 export type PrometheusTarget = Omit<prometheus.Dataquery, '_implementsDataqueryVariant'>;
@@ -46,6 +46,28 @@ function variableJson(name: VariableName, options: OpsOptions, ctx: DashboardCon
       name: 'job',
       label: 'Service (job)',
       description: 'Services: the collector sets job from service.name; embedded endpoints use their scrape job.',
+      type: dashboard.VariableType.Query,
+      datasource: DATASOURCE,
+      definition: query,
+      query,
+      refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
+      includeAll: true,
+      multi: true,
+      allValue: '.*',
+      options: [],
+      regex: '',
+      sort: dashboard.VariableSort.AlphabeticalAsc,
+      hide: dashboard.VariableHide.DontHide,
+    };
+  }
+  if (name === 'queue') {
+    // Queues of the health collectors and of the job-outcome hooks (a service may run either alone).
+    const names = [QUEUE_HEALTH.up, series(QUEUE_JOB_FAMILY.counter)].join('|');
+    const query = `label_values({__name__=~"${names}", ${[JOB, service].filter((m) => m !== '').join(', ')}}, queue)`;
+    return {
+      name: 'queue',
+      label: 'Queue',
+      description: 'Queues the queue-health collectors and job-outcome hooks report (the queue label policy keeps listed names; __other__ folds the rest).',
       type: dashboard.VariableType.Query,
       datasource: DATASOURCE,
       definition: query,
@@ -97,8 +119,27 @@ function fieldDefaults(panel: PanelSpec): Omit<dashboard.FieldConfig, 'custom'> 
   return { unit: panel.unit, ...(panel.min !== undefined ? { min: panel.min } : {}), ...(panel.max !== undefined ? { max: panel.max } : {}) };
 }
 
-function panelJson(panel: PanelSpec, id: number, gridPos: GridPos): DataPanel {
-  const common_ = { id, title: panel.title, description: panel.description, datasource: DATASOURCE, gridPos };
+/** A panel's links to other dashboards: same time range, same `$job`. */
+function panelLinks(panel: PanelSpec, ctx: DashboardContext): { links?: dashboard.DashboardLink[] } {
+  if (!panel.links?.length) return {};
+  return {
+    links: panel.links.map((link) => ({
+      title: link.title,
+      type: dashboard.DashboardLinkType.Link,
+      icon: 'dashboard',
+      tooltip: '',
+      url: `/d/${ctx.uid(link.dashboard)}?\${__url_time_range}&\${job:queryparam}`,
+      tags: [],
+      asDropdown: false,
+      targetBlank: false,
+      includeVars: false,
+      keepTime: false,
+    })),
+  };
+}
+
+function panelJson(panel: PanelSpec, id: number, gridPos: GridPos, ctx: DashboardContext): DataPanel {
+  const common_ = { id, title: panel.title, description: panel.description, datasource: DATASOURCE, gridPos, ...panelLinks(panel, ctx) };
   const type = panel.type ?? 'timeseries';
   if (type === 'stat') {
     const stat: StatPanel = {
@@ -151,7 +192,7 @@ function panelJson(panel: PanelSpec, id: number, gridPos: GridPos): DataPanel {
 }
 
 /** Panels flow left to right in rows of 24 columns, 8 high; each row spec starts with a row panel. */
-function layout(spec: DashboardSpec): (DataPanel | dashboard.RowPanel)[] {
+function layout(spec: DashboardSpec, ctx: DashboardContext): (DataPanel | dashboard.RowPanel)[] {
   const panels: (DataPanel | dashboard.RowPanel)[] = [];
   let id = 1;
   let y = 0;
@@ -167,7 +208,7 @@ function layout(spec: DashboardSpec): (DataPanel | dashboard.RowPanel)[] {
         x = 0;
         y += h;
       }
-      panels.push(panelJson(panel, id++, { x, y, w, h }));
+      panels.push(panelJson(panel, id++, { x, y, w, h }, ctx));
       x += w;
     }
     y += h;
@@ -222,7 +263,7 @@ export function dashboardJson(spec: DashboardSpec, ctx: DashboardContext): Grafa
         type: dashboard.DashboardLinkType.Dashboards,
       },
     ],
-    panels: layout(spec),
+    panels: layout(spec, ctx),
     refresh: options.dashboards.refresh,
     schemaVersion: 39,
     tags: [tag],

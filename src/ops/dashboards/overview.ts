@@ -3,7 +3,10 @@ import { allowlistLastReload, allowlistReloadErrors, allowlistSize, workspaceFol
 import { ACTION_FAMILY, COLLECTOR_METRICS, QUEUE_JOB_FAMILY, WORKFLOW_FAMILY, WORKFLOW_STEP_FAMILY, series } from '../metrics';
 import { maxBy, rate, selector, sumBy } from '../promql';
 import { recorded } from '../rules';
+import { runtimeRecorded } from '../rules-runtime';
 import { JOB, RATE_INTERVAL, executionsPanel, failureRatioPanel, percentilesPanel, quantileByPanel, type DashboardContext, type DashboardSpec } from './panels';
+
+const RUNTIME_LINK = { title: 'Runtime dashboard', dashboard: 'runtime' } as const;
 
 export function overviewDashboard(ctx: DashboardContext): DashboardSpec {
   const S = ctx.series;
@@ -138,6 +141,42 @@ export function overviewDashboard(ctx: DashboardContext): DashboardSpec {
               { expr: sumBy(['receiver', 'transport'], rate(COLLECTOR_METRICS.receiverAccepted, RATE_INTERVAL)), legend: 'accepted {{receiver}} {{transport}}' },
               { expr: sumBy(['receiver', 'transport'], rate(COLLECTOR_METRICS.receiverRefused, RATE_INTERVAL)), legend: 'refused {{receiver}} {{transport}}' },
             ],
+          },
+        ],
+      },
+      {
+        // runtime and process, per service: the worst instance (details: the Runtime dashboard)
+        title: 'Runtime',
+        panels: [
+          {
+            title: 'Highest resident memory (RSS)',
+            description: `RSS of the largest process per service (recording rule ${runtimeRecorded.rss}; alert: ProcessMemoryHigh).`,
+            unit: 'bytes',
+            targets: [{ expr: maxBy(['job'], selector(runtimeRecorded.rss, [JOB])), legend: '{{job}}' }],
+            links: [RUNTIME_LINK],
+          },
+          {
+            title: 'Highest heap used / heap limit',
+            description: `V8 heap used over the heap size limit, the fullest process per service (recording rule ${runtimeRecorded.heapUsedRatio}; alert: NodejsHeapNearLimit).`,
+            unit: 'percentunit',
+            min: 0,
+            max: 1,
+            targets: [{ expr: maxBy(['job'], selector(runtimeRecorded.heapUsedRatio, [JOB])), legend: '{{job}}' }],
+            links: [RUNTIME_LINK],
+          },
+          {
+            title: 'Worst event loop delay (p99, 5m average)',
+            description: `The slowest process per service (recording rule ${runtimeRecorded.eventLoopDelayP99}; alert: NodejsEventLoopDelayHigh).`,
+            unit: 's',
+            targets: [{ expr: maxBy(['job'], selector(runtimeRecorded.eventLoopDelayP99, [JOB])), legend: '{{job}}' }],
+            links: [RUNTIME_LINK],
+          },
+          {
+            title: 'Process restarts in 30 minutes',
+            description: `Restarts of the processes of each service that keep their instance (recording rule ${runtimeRecorded.restarts}; alert: ProcessRestarting).`,
+            unit: 'short',
+            targets: [{ expr: sumBy(['job'], selector(runtimeRecorded.restarts, [JOB])), legend: '{{job}}' }],
+            links: [RUNTIME_LINK],
           },
         ],
       },

@@ -30,6 +30,14 @@ export interface PanelSpec {
   readonly width?: number;
   readonly min?: number;
   readonly max?: number;
+  /** Links to other dashboards (their short names: `runtime` → the Runtime dashboard), keeping the time range and `$job`. */
+  readonly links?: readonly PanelLink[];
+}
+
+export interface PanelLink {
+  readonly title: string;
+  /** The dashboard's short name (DashboardContext.uid of it is the target). */
+  readonly dashboard: string;
 }
 
 export interface RowSpec {
@@ -37,7 +45,7 @@ export interface RowSpec {
   readonly panels: readonly PanelSpec[];
 }
 
-export type VariableName = 'job' | 'workspace';
+export type VariableName = 'job' | 'queue' | 'workspace';
 
 export interface DashboardSpec {
   readonly uid: string;
@@ -50,6 +58,8 @@ export interface DashboardSpec {
 
 /** The `$job` variable as a matcher. */
 export const JOB = 'job=~"$job"';
+/** The `$queue` variable as a matcher; its All value (`.*`) also matches series without a queue label. */
+export const QUEUE = 'queue=~"$queue"';
 export const pct = (q: number) => `p${Math.round(q * 100)}`;
 
 /** What every dashboard is built from. */

@@ -1,82 +1,93 @@
-/** Queue & lease health: the Postgres run queue, queue jobs and worker pools. */
+/** Queue & lease health per queue (`$queue`): the queue-health collectors' gauges, queue jobs and worker pools. */
 import { workerActive, workerHealth, workerRestarts } from '../../catalogue/workers';
 import { QUEUE_HEALTH, QUEUE_JOB_FAMILY, series } from '../metrics';
-import { maxBy, minBy, rate, selector, sumBy } from '../promql';
-import { JOB, RATE_INTERVAL, executionsPanel, failureRatioPanel, quantileByPanel, type DashboardContext, type DashboardSpec } from './panels';
+import { minBy, rate, selector, sumBy } from '../promql';
+import { queueRecorded } from '../rules-queues';
+import { JOB, QUEUE, RATE_INTERVAL, executionsPanel, failureRatioPanel, quantileByPanel, type DashboardContext, type DashboardSpec } from './panels';
 
 export function queueDashboard(ctx: DashboardContext): DashboardSpec {
   const S = ctx.series;
+  /** Raw series: `$job`, the service selector and `$queue`. */
+  const SQ = [...S, QUEUE];
+  /** Recorded series (./rules-queues.ts; the rules applied the service selector). */
+  const recordedSeries = (name: string) => selector(name, [JOB, QUEUE]);
   return {
     uid: ctx.uid('queue'),
     title: ctx.title('Queue & lease health'),
-    description: 'The Postgres run queue (queue-health collector), queue jobs and worker pools.',
+    description: 'Queue health per queue (BullMQ, pg-boss, graphile-worker or a run table, from the queue-health collectors), queue jobs and worker pools.',
     file: 'queue.json',
-    variables: ['job'],
+    variables: ['job', 'queue'],
     rows: [
       {
         title: 'Queue',
         panels: [
           {
-            title: 'Runs by status',
-            description: 'Runs in the queue table per status (every replica running the collector reports the same table: max, not sum).',
+            title: 'Jobs by queue and status',
+            description: `Jobs per queue and status, in the queue library's words (every replica running a collector reports the same queue: max, not sum; recording rule ${queueRecorded.depth()}).`,
             unit: 'short',
-            targets: [{ expr: maxBy(['status'], selector(QUEUE_HEALTH.depth, S)), legend: '{{status}}' }],
+            targets: [{ expr: recordedSeries(queueRecorded.depth()), legend: '{{queue}} {{status}} ({{job}})' }],
           },
           {
-            title: 'Ready and scheduled runs',
-            description: 'Queued runs due now (waiting for a worker) and scheduled for later.',
+            title: 'Ready and scheduled jobs',
+            description: 'Jobs due now and waiting for a worker (alerts: QueueBacklog, QueueBacklogCritical), and jobs scheduled for later, per queue.',
             unit: 'short',
             targets: [
-              { expr: maxBy(['job'], selector(QUEUE_HEALTH.ready, S)), legend: 'ready {{job}}' },
-              { expr: maxBy(['job'], selector(QUEUE_HEALTH.future, S)), legend: 'scheduled {{job}}' },
+              { expr: recordedSeries(queueRecorded.ready()), legend: 'ready {{queue}} ({{job}})' },
+              { expr: recordedSeries(queueRecorded.future()), legend: 'scheduled {{queue}} ({{job}})' },
             ],
           },
           {
-            title: 'Oldest ready run',
-            description: 'How long the oldest due run has waited (alert: QueueOldestReadyRunTooOld).',
+            title: 'Oldest ready job',
+            description: 'How long the oldest ready job of each queue has waited (alert: QueueOldestReadyRunTooOld).',
             unit: 's',
             type: 'stat',
-            targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.oldestReadyAge, S)), legend: '{{job}}' }],
+            targets: [{ expr: recordedSeries(queueRecorded.oldestReadyAge()), legend: '{{queue}} ({{job}})' }],
+          },
+          {
+            title: 'Failed jobs added in 15 minutes',
+            description: 'Growth of each queue\'s failed jobs over 15 minutes (negative when failed jobs are retried or removed; alert: QueueFailedJobsGrowing).',
+            unit: 'short',
+            targets: [{ expr: recordedSeries(queueRecorded.failedGrowth()), legend: '{{queue}} ({{job}})' }],
           },
         ],
       },
       {
-        title: 'Leases',
+        title: 'Leases and connectivity',
         panels: [
           {
-            title: 'Running runs with an expired lease',
+            title: 'Running jobs with an expired lease (stalled)',
             description: 'Their worker probably died; should be 0 (alert: QueueExpiredLeases).',
             unit: 'short',
             type: 'stat',
-            targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.expiredLeases, S)), legend: '{{job}}' }],
+            targets: [{ expr: recordedSeries(queueRecorded.expiredLeases()), legend: '{{queue}} ({{job}})' }],
           },
           {
-            title: 'Running runs with an active lease',
-            description: 'Work in progress; 0 with ready runs means no worker takes work (alert: QueueNoActiveWorkers).',
+            title: 'Running jobs with an active lease',
+            description: 'Work in progress; 0 with ready jobs means no worker takes work (alert: QueueNoActiveWorkers).',
             unit: 'short',
-            targets: [{ expr: maxBy(['job'], selector(QUEUE_HEALTH.activeLeases, S)), legend: '{{job}}' }],
+            targets: [{ expr: recordedSeries(queueRecorded.activeLeases()), legend: '{{queue}} ({{job}})' }],
           },
           {
             title: 'Queue backend reachable',
-            description: '1 while the last collection of the queue\'s backend (Redis, PostgreSQL) succeeded, 0 when it failed.',
+            description: "1 while the last collection of the queue's backend (Redis, PostgreSQL) succeeded, 0 when it failed: connectivity lost (alert: QueueBackendDown).",
             unit: 'short',
             min: 0,
             max: 1,
-            targets: [{ expr: minBy(['job', 'backend'], selector(QUEUE_HEALTH.up, S)), legend: '{{job}} {{backend}}' }],
+            targets: [{ expr: minBy(['job', 'queue', 'backend'], selector(QUEUE_HEALTH.up, SQ)), legend: '{{queue}} {{backend}} ({{job}})' }],
           },
           {
             title: 'Queue-health collection errors per second',
-            description: 'Failed collections by reason; the queue gauges are withheld while collections fail.',
+            description: 'Failed collections by backend and reason (per collector, not per queue); the queue gauges are withheld while collections fail (alert: QueueHealthCollectorFailing).',
             unit: 'ops',
-            targets: [{ expr: sumBy(['job', 'reason'], rate(selector(QUEUE_HEALTH.collectorErrors, S), RATE_INTERVAL)), legend: '{{job}} {{reason}}' }],
+            targets: [{ expr: sumBy(['job', 'backend', 'reason'], rate(selector(QUEUE_HEALTH.collectorErrors, S), RATE_INTERVAL)), legend: '{{job}} {{backend}} {{reason}}' }],
           },
         ],
       },
       {
         title: 'Queue jobs',
         panels: [
-          executionsPanel(QUEUE_JOB_FAMILY, 'baseline', S, ['job_type', 'status'], '{{job_type}} {{status}}'),
-          quantileByPanel('Queue jobs: duration by job type', 'p50 and p95 job run time per job type.', QUEUE_JOB_FAMILY.histogram, 'baseline', S, ['job_type'], '{{job_type}}', 's', [0.5, 0.95]),
+          executionsPanel(QUEUE_JOB_FAMILY, 'baseline', SQ, ['queue', 'job_type', 'status'], '{{queue}} {{job_type}} {{status}}'),
+          quantileByPanel('Queue jobs: duration by job type', 'p50 and p95 job run time per queue and job type.', QUEUE_JOB_FAMILY.histogram, 'baseline', SQ, ['queue', 'job_type'], '{{queue}} {{job_type}}', 's', [0.5, 0.95]),
           failureRatioPanel(QUEUE_JOB_FAMILY, 'job', JOB, '{{job}}'),
         ],
       },

@@ -25,7 +25,8 @@ import {
 import type { MetricDeclaration } from '../../model/types';
 import { series, sum } from '../metrics';
 import { maxBy, rate, selector, sumBy } from '../promql';
-import { RATE_INTERVAL, type DashboardContext, type DashboardSpec, type PanelSpec, type Unit } from './panels';
+import { runtimeRecorded } from '../rules-runtime';
+import { JOB, RATE_INTERVAL, type DashboardContext, type DashboardSpec, type PanelSpec, type Unit } from './panels';
 
 const INSTANCE = ['job', 'instance'];
 const LEGEND = '{{job}} {{instance}}';
@@ -42,6 +43,12 @@ function ratePanel(title: string, description: string, decl: MetricDeclaration, 
   return { title, description, unit, targets: [{ expr: sumBy(labels, rate(selector(series(decl), S), RATE_INTERVAL)), legend }] };
 }
 
+/** One series per instance: a runtime recording rule (src/ops/rules-runtime.ts), the value its alert compares. */
+function recordedPanel(title: string, alert: string | undefined, record: string, unit: Unit): PanelSpec {
+  const alerting = alert === undefined ? '' : `; alert: ${alert}`;
+  return { title, description: `Per instance (recording rule ${record}${alerting}).`, unit, targets: [{ expr: selector(record, [JOB]), legend: LEGEND }] };
+}
+
 export function runtimeDashboard(ctx: DashboardContext): DashboardSpec {
   const S = ctx.series;
   const delay = (stat: string) => EVENT_LOOP_DELAY_METRICS.find((decl) => decl.name.endsWith(`.${stat}`))!;
@@ -52,6 +59,17 @@ export function runtimeDashboard(ctx: DashboardContext): DashboardSpec {
     file: 'runtime.json',
     variables: ['job'],
     rows: [
+      {
+        title: 'As the alerts see it (recording rules)',
+        panels: [
+          recordedPanel('RSS per instance (recorded)', 'ProcessMemoryHigh', runtimeRecorded.rss, 'bytes'),
+          { ...recordedPanel('Heap used / heap limit', 'NodejsHeapNearLimit', runtimeRecorded.heapUsedRatio, 'percentunit'), min: 0, max: 1 },
+          recordedPanel('Event loop delay p99, 5m average', 'NodejsEventLoopDelayHigh', runtimeRecorded.eventLoopDelayP99, 's'),
+          { ...recordedPanel('Share of time in GC pauses (5m)', 'NodejsGcTimeHigh', runtimeRecorded.gcTimeRatio, 'percentunit'), min: 0 },
+          recordedPanel('CPU (5m)', undefined, runtimeRecorded.cpu, 'percentunit'),
+          recordedPanel('Restarts in 30 minutes', 'ProcessRestarting', runtimeRecorded.restarts, 'short'),
+        ],
+      },
       {
         title: 'Event loop',
         panels: [

@@ -200,6 +200,24 @@ describe('grafana/ artifacts', () => {
     expect([...new Set(missing)], 'catalogue families shown on no dashboard and used by no recording rule').toEqual([]);
   });
 
+  it('link panels only to dashboards that exist, keeping the time range and $job; the Overview links its Runtime row to the Runtime dashboard', () => {
+    const files = dashboardFiles();
+    const uids = new Set(files.map(([, d]) => (d as { uid?: string }).uid));
+    const linked: [string, string, string][] = [];
+    for (const [file, dashboard] of files) {
+      for (const panel of dataPanels(dashboard)) {
+        for (const link of (panel as { links?: { url?: string; type?: string }[] }).links ?? []) {
+          const m = /^\/d\/([a-z0-9-]+)\?\$\{__url_time_range\}&\$\{job:queryparam\}$/.exec(link.url ?? '');
+          expect(m, `${file} / ${panel.title}: ${link.url}`).not.toBeNull();
+          expect(uids, `${file} / ${panel.title} links to ${m![1]}`).toContain(m![1]);
+          linked.push([file, panel.title!, m![1]!]);
+        }
+      }
+    }
+    const overviewToRuntime = linked.filter(([file, , uid]) => file === 'overview.json' && uid === 'owm-runtime').map(([, title]) => title);
+    expect(overviewToRuntime.sort()).toEqual(['Highest heap used / heap limit', 'Highest resident memory (RSS)', 'Process restarts in 30 minutes', 'Worst event loop delay (p99, 5m average)']);
+  });
+
   it('provisions a Prometheus datasource and the dashboards directory', () => {
     const datasource = parse(read(GRAFANA_DATASOURCE_FILE)) as { apiVersion: number; datasources: { type: string; uid: string; jsonData: { timeInterval: string } }[] };
     expect(datasource.apiVersion).toBe(1);

@@ -1,6 +1,6 @@
 /**
- * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries.yaml,
- * and test/fixtures/ops-thresholds.test.yaml for non-default thresholds) pass
+ * The hand-written alert boundary tests (prometheus/tests/alerts-boundaries*.yaml,
+ * and test/fixtures/ops-thresholds*.test.yaml for non-default thresholds) pass
  * on the generated rules, cover every alert, and catch wrong rules: each
  * mutation of the table below, applied to a copy of the generated rule files,
  * makes promtool fail a case of the alert it touches.
@@ -50,10 +50,12 @@ interface TestFile {
   tests: { name: string; alert_rule_test: AlertCheck[] }[];
 }
 
-/** The boundary files as one: their cases, and their group orders joined (each lists the groups its cases depend on). */
+/** The boundary files as one: their cases, and their group orders joined, recording groups first (each lists the groups its cases depend on). */
 function joinTests(files: readonly TestFile[]): TestFile {
   const order = [...new Set(files.flatMap((file) => file.group_eval_order ?? []))];
-  return { ...files[0]!, group_eval_order: order, tests: files.flatMap((file) => file.tests) };
+  // recording groups first, whichever file listed them: an alert reads the rule of the same evaluation
+  const recordingFirst = [...order.filter((group) => group.endsWith('.rules')), ...order.filter((group) => !group.endsWith('.rules'))];
+  return { ...files[0]!, group_eval_order: recordingFirst, tests: files.flatMap((file) => file.tests) };
 }
 const boundaries = joinTests(BOUNDARY_FILES.map((file) => parse(readFileSync(join(ROOT, file), 'utf8')) as TestFile));
 const generated = renderArtifacts(opsOptions());
@@ -161,11 +163,29 @@ const MUTATIONS: Mutation[] = [
   alertExpr('WorkflowFailureRateCritical', '> 0.25', '> 0.45'),
   alertExpr('ActionExecutionsSlow', '> 30', '> 55'),
   alertExpr('WorkflowExecutionsSlow', '> 120', '> 130'),
+  // queue alerts (src/ops/rules-queues.ts; cases in prometheus/tests/alerts-boundaries-queues.yaml)
   alertExpr('QueueBacklog', '> 100', '>= 100'),
+  alertExpr('QueueBacklogCritical', '> 1000', '>= 1000'),
   alertExpr('QueueOldestReadyRunTooOld', '> 300', '>= 300'),
   alertExpr('QueueExpiredLeases', '> 0', '> 1'),
   alertExpr('QueueNoActiveWorkers', '== 0', '< 0'),
   alertExpr('QueueNoActiveWorkers', '> 0', '>= 0'),
+  alertExpr('QueueFailedJobsGrowing', '> 10', '>= 10'),
+  alertExpr('QueueBackendDown', '== 0', '< 0'),
+  alertExpr('QueueBackendDown', 'by (job, instance, queue, backend)', 'by (job, queue, backend)'),
+  alertExpr('QueueBackendDown', 'by (job, instance, queue, backend)', 'by (job, instance, backend)'),
+  alertExpr('QueueHealthCollectorFailing', 'by (job, instance, backend, reason)', 'by (job, instance, reason)'),
+  ...['queue_ready_depth', 'queue_oldest_ready_age_seconds', 'queue_running_expired_lease'].flatMap((gauge) => [
+    recording(`queue rules: ${gauge} by (job, queue) → by (job)`, `max by (job, queue) (${gauge})`, `max by (job) (${gauge})`, (name) => name.includes('for emails only')),
+    recording(`queue rules: ${gauge} max → sum over replicas`, `max by (job, queue) (${gauge})`, `sum by (job, queue) (${gauge})`, (name) => name.includes('two replicas')),
+  ]),
+  recording('queue rules: queue_running_active_lease by (job, queue) → by (job)', 'max by (job, queue) (queue_running_active_lease)', 'max by (job) (queue_running_active_lease)', ofAlert('QueueNoActiveWorkers')),
+  recording('queue rules: failed jobs by (job, queue) → by (job)', 'max by (job, queue) (delta(', 'max by (job) (delta(', (name) => name.includes('for emails only')),
+  recording('queue rules: failed jobs max → sum over replicas', 'max by (job, queue) (delta(', 'sum by (job, queue) (delta(', (name) => name.includes('two replicas')),
+  recording('queue rules: failed jobs over [15m] → [5m]', '[15m]', '[5m]', (name) => /QueueFailedJobsGrowing: .*burst/.test(name)),
+  recording('queue rules: failed jobs delta → idelta', 'max by (job, queue) (delta(', 'max by (job, queue) (idelta(', (name) => /QueueFailedJobsGrowing: .*burst/.test(name)),
+  recording('queue rules: failed statuses matched case-sensitively ((?i)failed → failed)', '(?i)failed', 'failed', (name) => /QueueFailedJobsGrowing: .*table/.test(name)),
+  recording('queue rules: failed jobs of every status (status matcher dropped)', '{status=~"(?i)failed"}', '', (name) => /QueueFailedJobsGrowing: .*table/.test(name)),
   alertExpr('WorkerPoolUnhealthy', 'min by', 'max by'),
   alertExpr('HttpErrorRateHigh', '> 0.05', '> 0.09'),
   alertExpr('HttpLatencyHigh', '> 1', '> 2.4'),
@@ -201,6 +221,25 @@ const MUTATIONS: Mutation[] = [
   alertExpr('OtelCollectorRefusingMetricPoints', 'rate(', 'irate('),
   alertExpr('OtelCollectorRefusingMetricPoints', 'receiver, transport)', 'receiver)'),
   alertExpr('OtelCollectorExportFailing', 'rate(', 'irate('),
+  // runtime and process (src/ops/rules-runtime.ts; cases in prometheus/tests/alerts-boundaries-runtime.yaml)
+  alertExpr('ProcessMemoryHigh', '> 1073741824', '>= 1073741824'),
+  alertExpr('ProcessMemoryHigh', '> 1073741824', '> 1073741825'),
+  recording('RSS: max per instance → sum per job', 'max by (job, instance) (process_memory_usage_bytes)', 'sum by (job) (process_memory_usage_bytes)', ofAlert('ProcessMemoryHigh')),
+  alertExpr('NodejsHeapNearLimit', '> 0.9', '>= 0.9'),
+  alertExpr('NodejsHeapNearLimit', '> 0.9', '> 0.9000001'),
+  recording('heap used: sum over spaces → largest space', 'sum by (job, instance) (v8js_memory_heap_used_bytes)', 'max by (job, instance) (v8js_memory_heap_used_bytes)', ofAlert('NodejsHeapNearLimit')),
+  alertExpr('NodejsEventLoopDelayHigh', '> 0.25', '>= 0.25'),
+  alertExpr('NodejsEventLoopDelayHigh', '> 0.25', '> 0.27'),
+  recording('event loop delay: 5m average → 1m', 'nodejs_eventloop_delay_p99_seconds[5m]', 'nodejs_eventloop_delay_p99_seconds[1m]', ofAlert('NodejsEventLoopDelayHigh')),
+  recording('event loop delay: average → worst of the window', 'avg_over_time(', 'max_over_time(', ofAlert('NodejsEventLoopDelayHigh')),
+  alertExpr('NodejsGcTimeHigh', '> 0.1', '> 0.09'),
+  alertExpr('NodejsGcTimeHigh', '> 0.1', '> 0.11'),
+  recording('GC time: rate → irate', 'rate(v8js_gc_duration_seconds_sum', 'irate(v8js_gc_duration_seconds_sum', ofAlert('NodejsGcTimeHigh')),
+  recording('GC time: [5m] → [1m]', 'v8js_gc_duration_seconds_sum[5m]', 'v8js_gc_duration_seconds_sum[1m]', ofAlert('NodejsGcTimeHigh')),
+  alertExpr('ProcessRestarting', '> 2', '>= 2'),
+  alertExpr('ProcessRestarting', '> 2', '> 3'),
+  recording('restarts: [30m] → [1h]', 'process_uptime_seconds[30m]', 'process_uptime_seconds[1h]', ofAlert('ProcessRestarting')),
+  recording('restarts: resets → changes', 'resets(process_uptime_seconds', 'changes(process_uptime_seconds', ofAlert('ProcessRestarting')),
 ];
 
 describe('alert boundary tests', () => {
@@ -210,6 +249,7 @@ describe('alert boundary tests', () => {
     const result = runAgainst(rules, boundaries, 'generated');
     expect(result.status, result.output).toBe(0);
     expect(BOUNDARY_FILES).toContain(BOUNDARIES);
+    expect(BOUNDARY_FILES).toContain('prometheus/tests/alerts-boundaries-queues.yaml');
     const committed = promtool(['test', 'rules', ...BOUNDARY_FILES], ROOT);
     expect(committed.status, committed.output).toBe(0);
   }, 300_000);
@@ -262,6 +302,8 @@ describe('non-default thresholds', () => {
         'HttpErrorRateHigh',
         'HttpLatencyHigh',
         'QueueBacklog',
+        'QueueBacklogCritical',
+        'QueueFailedJobsGrowing',
         'QueueJobFailureRateHigh',
         'QueueOldestReadyRunTooOld',
         'WorkflowExecutionsSlow',
@@ -270,6 +312,19 @@ describe('non-default thresholds', () => {
         'WorkspaceOverflowGrowing',
       ].sort(),
     );
+  }, 300_000);
+});
+
+describe('non-default runtime thresholds', () => {
+  it('the cases of test/fixtures/ops-thresholds-runtime.test.yaml pass on rules generated with test/fixtures/ops-thresholds.yaml, and fail on the default rules for each runtime alert', () => {
+    const files = renderArtifacts(loadOpsConfig(join(ROOT, NON_DEFAULT_CONFIG)));
+    const tests = parse(readFileSync(join(ROOT, 'test/fixtures/ops-thresholds-runtime.test.yaml'), 'utf8')) as TestFile;
+    const custom = runAgainst({ recording: files.get(RULE_FILES.recording)!, alerts: files.get(RULE_FILES.alerts)! }, tests, 'non-default-runtime');
+    expect(custom.status, custom.output).toBe(0);
+    const defaultRun = runAgainst(rules(), tests, 'non-default-runtime-on-defaults');
+    expect(defaultRun.status).not.toBe(0);
+    const failedAlerts = new Set([...defaultRun.output.matchAll(/alertname: (\w+), time/g)].map((m) => m[1]));
+    expect([...failedAlerts].sort()).toEqual(['NodejsEventLoopDelayHigh', 'NodejsGcTimeHigh', 'NodejsHeapNearLimit', 'ProcessMemoryHigh', 'ProcessRestarting']);
   }, 300_000);
 });
 

@@ -134,7 +134,9 @@ describe('ops generate --config', () => {
     expect(alert(alerts, 'ActionFailureRateHigh').annotations!.summary).toBe('More than 10% of action executions fail.');
     expect(alert(alerts, 'ActionFailureRateCritical').expr).toBe('job:action_executions_failed:ratio_rate5m > 0.4');
     expect(alert(alerts, 'ActionExecutionsSlow').expr).toBe('job:action_duration_seconds:p95_5m > 45');
-    expect(alert(alerts, 'QueueBacklog').expr).toBe('max by (job) (queue_ready_depth{namespace="prod"}) > 250');
+    expect(alert(alerts, 'QueueBacklog').expr).toBe('job_queue:queue_ready_depth:max > 250');
+    expect(alert(alerts, 'QueueBacklogCritical').expr).toBe('job_queue:queue_ready_depth:max > 1000');
+    expect(alert(alerts, 'QueueBackendDown').expr).toBe('min by (job, instance, queue, backend) (queue_health_up{namespace="prod"}) == 0');
     expect(alert(alerts, 'HttpLatencyHigh').expr).toBe('job:http_server_request_duration_seconds:p95_5m > 2.5');
     expect(alert(alerts, 'OtelCollectorDown').expr).toBe('up{job="otelcol"} == 0');
     expect(alert(alerts, 'ActionFailureRateHigh').annotations!.runbook_url).toBe('https://runbooks.example.com/RUNBOOK.md#actionfailureratehigh');
@@ -153,6 +155,8 @@ describe('ops generate --config', () => {
     expect(byName.get('workspace:action_executions:rate5m')).toBe('sum by (tenant_id) (rate(action_executions_by_workspace_total{namespace="prod"}[5m]))');
     expect(byName.get('job:billing_charges:rate5m')).toBe('sum by (job) (rate(billing_charges_total{namespace="prod"}[5m]))');
     expect(byName.get('job:billing_charges_failed:ratio_rate5m')).toContain('billing_charges_total{status=~"error|timeout", namespace="prod"}');
+    expect(byName.get('job_queue:queue_ready_depth:max')).toBe('max by (job, queue) (queue_ready_depth{namespace="prod"})');
+    expect(byName.get('job_queue:queue_depth_failed:delta15m')).toBe('max by (job, queue) (delta(queue_depth{status=~"(?i)failed", namespace="prod"}[15m]))');
     // every raw series a rule reads carries the selector
     for (const rule of recording) for (const m of rule.expr.matchAll(/(?<!["a-z_])([a-z_]+(?:_total|_bucket|_count))\b(\{[^}]*\})?/g)) expect(m[2] ?? '', `${rule.record}: ${m[0]}`).toContain('namespace="prod"');
 
@@ -223,6 +227,8 @@ describe('ops generate --config', () => {
     expect(() => readFileSync(join(out, RULE_FILES.alerts))).toThrow();
     // the critical threshold must stay above the high one
     expect(() => opsOptionsFromConfig({ thresholds: { failureRatioHigh: 0.3 } })).toThrow(/failureRatioCritical: must be above failureRatioHigh \(0.3\)/);
+    expect(() => opsOptionsFromConfig({ thresholds: { queueReadyDepth: 2000 } })).toThrow(/queueReadyDepthCritical: must be above queueReadyDepth \(2000\)/);
+    expect(opsOptionsFromConfig({ thresholds: { queueReadyDepth: 2000, queueReadyDepthCritical: 2001 } }).thresholds.queueReadyDepthCritical).toBe(2001);
     // not YAML at all
     writeFileSync(bad, 'thresholds: [unclosed');
     expect(await run(['ops', 'generate', '--config', bad, '--out', out], io())).toBe(1);

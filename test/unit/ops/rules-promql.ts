@@ -26,6 +26,8 @@ const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'withou
 /** Range functions over counters (a gauge here is a bug) and over gauges. */
 const COUNTER_FUNCTIONS = new Set(['rate', 'irate', 'increase', 'resets']);
 const GAUGE_FUNCTIONS = new Set(['delta', 'idelta', 'deriv', 'predict_linear']);
+/** Gauges that only grow while a process lives: resets() over them counts restarts (src/ops/rules-runtime.ts). */
+const GROWING_GAUGES = new Set(['process_uptime_seconds']);
 
 export interface Reference {
   metrics: string[];
@@ -133,7 +135,7 @@ export function nameProblems(expression: string, known: KnownNames): string[] {
   for (const label of refs.groupingLabels) if (!allLabels.has(label)) problems.push(`no metric has a label ${label}`);
   for (const [fn, metric] of refs.rangeCalls) {
     const type = known.series.get(metric)?.type;
-    if (COUNTER_FUNCTIONS.has(fn) && type === 'gauge') problems.push(`${fn}() over gauge ${metric}`);
+    if (COUNTER_FUNCTIONS.has(fn) && type === 'gauge' && !(fn === 'resets' && GROWING_GAUGES.has(metric))) problems.push(`${fn}() over gauge ${metric}`);
     if (GAUGE_FUNCTIONS.has(fn) && (type === 'counter' || type === 'histogram-part')) problems.push(`${fn}() over counter ${metric}`);
   }
   return problems;

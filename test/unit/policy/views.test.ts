@@ -117,3 +117,50 @@ describe('SDK views from the catalogue', () => {
     expect(total(baseline)).toBe(1_500);
   });
 });
+
+describe('pass-through limits: one service cannot flood the pipeline', () => {
+  const queueJobsByWorkspace = 'queue_jobs_by_workspace';
+  const record = (ids: readonly string[]) => {
+    for (const workspaceId of ids) recordQueueJob({ jobType: 'sync', status: 'ok', durationSeconds: 0.1, workspaceId });
+  };
+
+  it('sends the first 2,000 distinct raw workspace ids (the default) as they are; the 2,001st on fold into __other__ with their other labels, sums exact', async () => {
+    const { collect } = startInMemory({ METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_POLICY: 'passthrough', METRICS_WORKSPACE_ALLOWLIST: 'listed' });
+    const ids = Array.from({ length: 2_010 }, (_, i) => `Raw-${i}`);
+    record(ids);
+    record(ids.slice(0, 3)); // admitted ids stay raw
+    record(['listed', 'listed']); // allowlisted ids pass whatever the budget
+    const stream = (await collect()).get(queueJobsByWorkspace)!;
+    const values = labelValues(stream, 'workspace_id');
+    expect(values.size).toBe(2_000 + 2);
+    expect(values.has('Raw-1999')).toBe(true);
+    expect(values.has('Raw-2000')).toBe(false);
+    expect(values.has('listed')).toBe(true);
+    const other = stream.dataPoints.filter((p) => p.attributes.workspace_id === OVERFLOW_VALUE);
+    expect(other).toHaveLength(1);
+    expect(other[0]!.attributes).toEqual({ workspace_id: OVERFLOW_VALUE, job_type: 'sync', status: 'ok' });
+    expect(other[0]!.value).toBe(10);
+    expect(total(stream)).toBe(2_010 + 3 + 2);
+    expect(activeKit()!.workspacePolicy!.foldCounts().find((c) => c.metric === 'queue_jobs_by_workspace_total')?.count).toBe(10);
+  });
+
+  it('METRICS_WORKSPACE_PASSTHROUGH_LIMIT sets the budget exactly', async () => {
+    const { collect } = startInMemory({ METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_POLICY: 'passthrough', METRICS_WORKSPACE_PASSTHROUGH_LIMIT: '5' });
+    record(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    const stream = (await collect()).get(queueJobsByWorkspace)!;
+    expect(labelValues(stream, 'workspace_id')).toEqual(new Set(['a', 'b', 'c', 'd', 'e', OVERFLOW_VALUE]));
+    expect(total(stream)).toBe(7);
+  });
+
+  it('a _by_workspace stream holds at most 20,000 series: the SDK overflow series carries the rest, sums exact', async () => {
+    const { collect } = startInMemory({ METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_POLICY: 'passthrough', METRICS_WORKSPACE_PASSTHROUGH_LIMIT: '1000000' });
+    record(Array.from({ length: 20_005 }, (_, i) => `w-${i}`));
+    const stream = (await collect()).get(queueJobsByWorkspace)!;
+    expect(stream.dataPoints).toHaveLength(20_000);
+    const overflow = stream.dataPoints.filter((p) => p.attributes['otel.metric.overflow'] === true);
+    expect(overflow).toHaveLength(1);
+    // 19,999 own series, the overflow series the other 6 recordings.
+    expect(overflow[0]!.value).toBe(6);
+    expect(total(stream)).toBe(20_005);
+  });
+});

@@ -34,6 +34,9 @@ type TelemetryBuilder struct {
 	WorkspacepolicyCarriedSeries         metric.Int64ObservableUpDownCounter
 	WorkspacepolicyDatapointsFolded      metric.Int64Counter
 	WorkspacepolicyDatapointsMerged      metric.Int64Counter
+	WorkspacepolicyMergeSources          metric.Int64ObservableUpDownCounter
+	WorkspacepolicyMergeSourcesExpired   metric.Int64Counter
+	WorkspacepolicyMergeUntracked        metric.Int64Counter
 	WorkspacepolicyStateEvictions        metric.Int64Counter
 	WorkspacepolicyTrackedSeries         metric.Int64ObservableUpDownCounter
 }
@@ -70,6 +73,21 @@ func (builder *TelemetryBuilder) RegisterWorkspacepolicyCarriedSeriesCallback(cb
 		cb(ctx, &observerInt64{inst: builder.WorkspacepolicyCarriedSeries, obs: o})
 		return nil
 	}, builder.WorkspacepolicyCarriedSeries)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterWorkspacepolicyMergeSourcesCallback sets callback for observable WorkspacepolicyMergeSources metric.
+func (builder *TelemetryBuilder) RegisterWorkspacepolicyMergeSourcesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.WorkspacepolicyMergeSources, obs: o})
+		return nil
+	}, builder.WorkspacepolicyMergeSources)
 	if err != nil {
 		return err
 	}
@@ -155,6 +173,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.WorkspacepolicyDatapointsMerged, err = builder.meter.Int64Counter(
 		"otelcol_workspacepolicy_datapoints_merged",
 		metric.WithDescription("Datapoints merged into another one after folding (they collided on the same series). [Alpha]"),
+		metric.WithUnit("{datapoint}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WorkspacepolicyMergeSources, err = builder.meter.Int64ObservableUpDownCounter(
+		"otelcol_workspacepolicy_merge_sources",
+		metric.WithDescription("Raw cumulative series held to merge the folded series they feed across requests (bounded by max_merge_sources). [Alpha]"),
+		metric.WithUnit("{series}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WorkspacepolicyMergeSourcesExpired, err = builder.meter.Int64Counter(
+		"otelcol_workspacepolicy_merge_sources_expired",
+		metric.WithDescription("Raw series dropped from the merge state after max_stale without a datapoint; their last value stays in the folded series as a carry. [Alpha]"),
+		metric.WithUnit("{series}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.WorkspacepolicyMergeUntracked, err = builder.meter.Int64Counter(
+		"otelcol_workspacepolicy_merge_untracked",
+		metric.WithDescription("Datapoints of folded cumulative series not merged across requests because max_merge_sources was reached (merged within their request only). [Alpha]"),
 		metric.WithUnit("{datapoint}"),
 	)
 	errs = errors.Join(errs, err)

@@ -28,6 +28,10 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	require.NoError(t, tb.RegisterWorkspacepolicyMergeSourcesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	require.NoError(t, tb.RegisterWorkspacepolicyTrackedSeriesCallback(func(_ context.Context, observer metric.Int64Observer) error {
 		observer.Observe(1)
 		return nil
@@ -36,6 +40,8 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.WorkspacepolicyAllowlistReloads.Add(context.Background(), 1)
 	tb.WorkspacepolicyDatapointsFolded.Add(context.Background(), 1)
 	tb.WorkspacepolicyDatapointsMerged.Add(context.Background(), 1)
+	tb.WorkspacepolicyMergeSourcesExpired.Add(context.Background(), 1)
+	tb.WorkspacepolicyMergeUntracked.Add(context.Background(), 1)
 	tb.WorkspacepolicyStateEvictions.Add(context.Background(), 1)
 	AssertEqualWorkspacepolicyAllowlistReloadErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -53,6 +59,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWorkspacepolicyDatapointsMerged(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWorkspacepolicyMergeSources(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWorkspacepolicyMergeSourcesExpired(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualWorkspacepolicyMergeUntracked(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualWorkspacepolicyStateEvictions(t, testTel,
