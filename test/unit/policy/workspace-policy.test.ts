@@ -62,7 +62,7 @@ describe('WorkspacePolicy', () => {
     expect(policy.unlistedEstimate()).toBe(1);
   });
 
-  it('passes raw strings through in pass-through mode (lone surrogates made well-formed), folds non-strings, counts no fold', () => {
+  it('passes raw strings through in pass-through mode (lone surrogates made well-formed), folds and counts non-strings', () => {
     const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: ['acme'], mode: 'passthrough' });
     const counter = policy.foldCounter('m');
     expect(policy.resolve('acme', counter)).toBe('acme');
@@ -71,7 +71,7 @@ describe('WorkspacePolicy', () => {
     expect(policy.resolve('pair \uD83D\uDE00', counter)).toBe('pair \uD83D\uDE00');
     expect(policy.resolve(42, counter)).toBe('__other__');
     expect(policy.resolve(undefined, counter)).toBe('__other__');
-    expect([policy.folded, counter.count, policy.unlistedEstimate()]).toStrictEqual([0, 0, 0]);
+    expect([policy.folded, counter.count, policy.unlistedEstimate()]).toStrictEqual([2, 2, 0]); // the two non-strings folded
   });
 
   it('swaps the allowlist atomically and stamps the change with its clock', () => {
