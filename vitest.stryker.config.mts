@@ -8,6 +8,7 @@ export default defineConfig({
     include: (process.env.STRYKER_TESTS ?? 'test/unit/**/*.test.ts').split(','),
     // Tests that read the built package (dist/) or run promtool are not unit tests of the mutated sources.
     exclude: ['test/unit/api/**', 'test/unit/scripts/**'],
+    setupFiles: ['test/stryker-setup.ts'],
     pool: 'forks',
     isolate: true,
     maxWorkers: 1,

@@ -129,6 +129,7 @@ export class StreamState<C extends Cell> {
 /** The SDK's bucket search (utils.binarySearchUB): the first boundary ≥ value, or the overflow bucket. */
 export function bucketIndex(boundaries: readonly number[], value: number): number {
   let lo = 0;
+  // Stryker disable next-line ArithmeticOperator: equivalent, an index past the end reads undefined, which compares like +Infinity here
   let hi = boundaries.length - 1;
   let ret = boundaries.length;
   while (hi >= lo) {

@@ -69,13 +69,29 @@ export function instrumentSpec(
   policy: WorkspacePolicy | undefined,
   values?: ValueRules,
 ): (InstrumentSpec & { boundaries?: readonly number[]; recordMinMax?: boolean }) | undefined {
+  return specFromViews(decl, viewsFor(decl, { workspace: policy, values }), policy, values);
+}
+
+/**
+ * The fast-path spec of a counter or histogram from the views the views path
+ * would register for it; undefined for any view shape this path does not
+ * reproduce (a view of another instrument or without a name, another
+ * aggregation, buckets that differ between the streams, a stream other than
+ * the baseline and the workspace one, or either twice).
+ */
+export function specFromViews(
+  decl: MetricDeclaration,
+  views: readonly ViewOptions[],
+  policy: WorkspacePolicy | undefined,
+  values?: ValueRules,
+): (InstrumentSpec & { boundaries?: readonly number[]; recordMinMax?: boolean }) | undefined {
   if (decl.kind !== 'counter' && decl.kind !== 'histogram') return undefined;
-  const views = viewsFor(decl, { workspace: policy, values });
   const baselineName = streamName(decl, 'baseline');
   const workspaceName = streamName(decl, 'workspace');
   let baseline: StreamSpec | undefined;
   let workspace: StreamSpec | undefined;
   let boundaries: readonly number[] | undefined;
+  // Stryker disable next-line BooleanLiteral: equivalent, only a histogram's spec carries it and every histogram view sets it below
   let recordMinMax = true;
   for (const view of views) {
     if (view.instrumentName !== decl.name || view.name === undefined) return undefined;
@@ -148,7 +164,8 @@ export class FastPath {
       instrument =
         decl.kind === 'counter'
           ? new FastCounter(spec)
-          : new FastHistogram({ ...spec, boundaries: spec.boundaries ?? [], recordMinMax: spec.recordMinMax ?? true });
+          : // Stryker disable next-line ArrayDeclaration,BooleanLiteral: equivalent, a histogram's spec always has both (the fallbacks are for the type)
+            new FastHistogram({ ...spec, boundaries: spec.boundaries ?? [], recordMinMax: spec.recordMinMax ?? true });
       this.instruments.set(decl, instrument);
     }
     return instrument;
@@ -176,10 +193,9 @@ export class FastPath {
 
   private collect(reader: number): CollectionResult {
     const metrics: MetricData[] = [];
-    if (this.active) {
-      const endTime = hrTime(); // the SDK's clock, as for its own collections
-      for (const instrument of this.instruments.values()) instrument.collect(reader, this.readers, endTime, metrics);
-    }
+    // Nothing once disabled: disable() drops every instrument.
+    const endTime = hrTime(); // the SDK's clock, as for its own collections
+    for (const instrument of this.instruments.values()) instrument.collect(reader, this.readers, endTime, metrics);
     return {
       resourceMetrics: {
         resource: this.options.resource,

@@ -7,16 +7,16 @@
 import type { OpsOptions } from './options';
 import type { AlertRule, RuleGroup } from './rules';
 import { serviceSeries } from './format';
-import { COLLECTOR_METRICS } from './metrics';
+import { COLLECTOR_METRICS, series } from './metrics';
+import { exportFailures } from '../catalogue/self';
 import { increase, rate, sumBy } from './promql';
 
 /**
  * The kit's counter of failed and refused OTLP exports, by `exporter` and
- * `reason` (one increment per failed export request), as Prometheus names it.
- * Written out because the SDK counts it itself; keep it equal to the SDK's
- * declaration.
+ * `reason` (one increment per failed export request), as Prometheus names it:
+ * from its catalogue declaration (`otel_workspace_metrics_export_failures_total`).
  */
-export const KIT_EXPORT_FAILURES = 'otel_workspace_metrics_export_failures_total';
+export const KIT_EXPORT_FAILURES = series(exportFailures);
 
 /** The labels KIT_EXPORT_FAILURES carries besides job and instance. */
 export const KIT_EXPORT_FAILURE_LABELS = ['exporter', 'reason'] as const;

@@ -14,14 +14,18 @@
  * - the head holds exactly the implied series: 5 listed workspaces + __other__
  *   per service and status.
  *
- * The requests are cut here (seeded), from OTLP/JSON built by the test, so
- * every cut is known.
+ * First the requests are cut by the test (seeded), from OTLP/JSON it builds,
+ * so every cut is known; then the kit cuts its own exports
+ * (METRICS_OTLP_MAX_REQUEST_BYTES) while a service records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { parseExposition } from '../../src/exposition/parse';
 import { startCollector, type RunningCollector } from '../helpers/collector';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';
-import { httpText, waitFor } from '../helpers/processes';
+import { httpText, spawnTracked, waitFor } from '../helpers/processes';
 
 const WORKSPACES = 2_000;
 const ALLOWLIST = ['ws-0000', 'ws-0001', 'ws-0002', 'ws-0003', 'ws-0004'];
@@ -33,6 +37,12 @@ const REQUESTS = 8;
 const BOUNDS = [0.1, 1];
 const COUNTER = 'action_executions_by_workspace_total';
 const HISTOGRAM_COUNT = 'action_duration_by_workspace_seconds_count';
+
+const ROOT = join(__dirname, '..', '..');
+/** The steady-app fixture's ids are ws-0, ws-1, … */
+const KIT_ALLOWLIST = ['ws-0', 'ws-1', 'ws-2', 'ws-3', 'ws-4'];
+/** (5 listed + __other__) × status ok/error */
+const KIT_SERIES = (KIT_ALLOWLIST.length + 1) * STATUSES.length;
 
 const ws = (i: number) => `ws-${String(i).padStart(4, '0')}`;
 const NS = (ms: number) => `${BigInt(ms) * 1_000_000n}`;
@@ -225,5 +235,100 @@ describe('a collection split into several requests, merged by the collector', ()
       `split-merge: ${requests} requests (${REQUESTS} per collection and service, interleaved), recordings=${recordings} prometheus=${recordings}, ` +
         `__other__ checked after every request (${seen.size} series), ${samples} Prometheus samples of __other__, resets 0, series=${implied}`,
     );
+  }, 180_000);
+});
+
+/**
+ * The same through the kit itself: a service in pass-through mode exports each
+ * collection split by METRICS_OTLP_MAX_REQUEST_BYTES (32 KiB here) into many
+ * requests. A counting proxy in front of the collector sees every request
+ * (count and size); Prometheus sees __other__ only grow while the service
+ * records, and every recording once it stops.
+ */
+describe('the kit splitting its exports (pass-through, 2,000 workspaces) into the collector', () => {
+  const LIMIT = 32 * 1024;
+
+  it('merges every split collection: __other__ never decreases across scrapes, sums exact, the implied series only', async () => {
+    const collector = await startCollector({ allowlist: KIT_ALLOWLIST });
+    const prometheus = await startPrometheus({ targets: [collector.prometheusTarget] });
+    // the proxy: counts the OTLP requests and their sizes, forwards them unchanged
+    const sizes: number[] = [];
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.url === '/v1/metrics') sizes.push(body.length);
+        fetch(`${collector.httpEndpoint}${req.url}`, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf' }, body })
+          .then(async (r) => {
+            res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/x-protobuf' });
+            res.end(Buffer.from(await r.arrayBuffer()));
+          })
+          .catch(() => {
+            res.writeHead(502);
+            res.end();
+          });
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (proxy.address() as AddressInfo).port;
+    const app = spawnTracked(process.execPath, ['--require', 'otel-workspace-metrics/register', join(ROOT, 'test', 'fixtures', 'steady-app.cjs')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        OTEL_SERVICE_NAME: 'split-kit',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${proxyPort}`,
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        METRICS_WORKSPACE_LABEL: 'on',
+        METRICS_WORKSPACE_POLICY: 'passthrough',
+        METRICS_OTLP_MAX_REQUEST_BYTES: String(LIMIT),
+        METRICS_RUNTIME: 'off',
+        FIXTURE_WORKSPACES: String(WORKSPACES),
+        FIXTURE_RATE: '4000',
+      },
+    });
+    try {
+      // every workspace has recorded (2,000 at 4,000/s: half a second), then watch __other__ over several scrapes
+      await waitFor(async () => (await prometheus.scalar(`count(${COUNTER})`)) === KIT_SERIES || undefined, 30_000, `${KIT_SERIES} series`);
+      const watched: Record<string, number[]> = {};
+      for (let i = 0; i < 8; i++) {
+        for (const v of await prometheus.query(`${COUNTER}{workspace_id="__other__"}`)) (watched[v.metric.status!] ??= []).push(v.value);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+      process.kill(app.pid, 'SIGUSR2');
+      const final = await waitFor(() => {
+        const line = app.output().split('\n').find((l) => l.startsWith('FINAL '));
+        return line ? (JSON.parse(line.slice(6)) as { recorded: number }) : undefined;
+      }, 10_000, 'final counts');
+      await waitFor(async () => (await prometheus.scalar(`sum(${COUNTER})`)) === final.recorded || undefined, 30_000, `${final.recorded} recordings`).catch(async (e: Error) => {
+        throw new Error(`${e.message}: prometheus ${await prometheus.scalar(`sum(${COUNTER})`)}`);
+      });
+      await waitFor(async () => (await prometheus.scalar(`sum(${HISTOGRAM_COUNT})`)) === final.recorded || undefined, 10_000, 'histogram count');
+      for (const [status, seen] of Object.entries(watched)) {
+        expect(seen.length, status).toBeGreaterThanOrEqual(8);
+        expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!), `${status}: ${seen.join(' ')}`).toBe(true);
+        expect(seen[seen.length - 1]!, status).toBeGreaterThan(seen[0]!);
+      }
+      for (const name of [COUNTER, HISTOGRAM_COUNT, 'action_duration_by_workspace_seconds_bucket']) {
+        expect(await prometheus.scalar(`sum(resets(${name}[10m]))`), name).toBe(0);
+      }
+      expect(await prometheus.scalar(`count(${COUNTER})`)).toBe(KIT_SERIES);
+      const values = new Set((await prometheus.query(`count by (workspace_id) (${COUNTER})`)).map((v) => v.metric.workspace_id));
+      expect(values).toEqual(new Set([...KIT_ALLOWLIST, '__other__']));
+      // the collections really were split: many requests, none over the limit
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(LIMIT);
+      expect(sizes.length).toBeGreaterThan(20 * 5);
+      console.log(
+        `split-kit: ${sizes.length} requests (largest ${Math.max(...sizes)} B, limit ${LIMIT} B), recorded=${final.recorded} prometheus=${final.recorded}, ` +
+          `__other__ over 8 scrapes: ${Object.entries(watched).map(([s, v]) => `${s} ${v[0]}→${v[v.length - 1]}`).join(', ')}, resets 0, series=${KIT_SERIES}`,
+      );
+    } finally {
+      await app.stop();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await prometheus.stop();
+      await collector.stop();
+    }
   }, 180_000);
 });

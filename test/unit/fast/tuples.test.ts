@@ -43,6 +43,21 @@ describe('TupleIndex', () => {
     expect(index.find({ a: 'x' })).toBeUndefined();
   });
 
+  it('keeps the tuples that share a prefix of values', () => {
+    const index = new TupleIndex<SumCell>(['a', 'b', 'c']);
+    const first = index.create({ a: 'x', b: 'y', c: 1 });
+    const second = index.create({ a: 'x', b: 'y', c: 2 });
+    const third = index.create({ a: 'x', b: 'z', c: 1 });
+    const complex = index.create({ a: ['x'] as unknown as string, b: 'y', c: 1 });
+    const complexToo = index.create({ a: ['x'] as unknown as string, b: 'y', c: 2 });
+    expect(index.find({ a: 'x', b: 'y', c: 1 })).toBe(first);
+    expect(index.find({ a: 'x', b: 'y', c: 2 })).toBe(second);
+    expect(index.find({ a: 'x', b: 'z', c: 1 })).toBe(third);
+    expect(index.find({ a: ['x'] as unknown as string, b: 'y', c: 1 })).toBe(complex);
+    expect(index.find({ a: ['x'] as unknown as string, b: 'y', c: 2 })).toBe(complexToo);
+    expect(new Set([first, second, third, complex, complexToo]).size).toBe(5);
+  });
+
   it('groups the documented edge cases as the SDK does', () => {
     const index = new TupleIndex<SumCell>(['a']);
     const five = lookup(index, { a: 5 });
