@@ -11,7 +11,7 @@
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { AggregationTemporality, InMemoryMetricExporter, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { start } from '../src/sdk/start';
-import { recordActionExecution, recordQueueJob } from '../src/index';
+import { recordWorkspaceWorkload } from './workspace-workload';
 import { DEFAULT_MAX_REQUEST_BYTES, requestSizer, splitCollection } from '../src/sdk/export-split';
 import { envInt, printTable } from './common';
 
@@ -28,13 +28,7 @@ async function collectionOf(workspaces: number): Promise<ResourceMetrics> {
     readers: [reader],
     httpServerMetrics: false,
   });
-  for (let w = 0; w < workspaces; w++) {
-    const workspaceId = `ws-${w}`;
-    for (const provider of ['google', 'slack']) {
-      for (const status of ['ok', 'error'] as const) recordActionExecution({ provider, action: 'send', status, durationSeconds: (w % 40) / 8, workspaceId });
-    }
-    for (const jobType of ['sync', 'digest']) recordQueueJob({ jobType, status: 'ok', durationSeconds: (w % 9) / 3, workspaceId });
-  }
+  recordWorkspaceWorkload(workspaces);
   await reader.forceFlush();
   const collected = exporter.getMetrics().at(-1)!;
   await kit?.shutdown();

@@ -8,7 +8,8 @@
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import { activeKit, recordActionExecution, recordQueueJob, start } from '../src/index';
+import { activeKit, start } from '../src/index';
+import { recordWorkspaceWorkload } from './workspace-workload';
 
 async function payload(workspaces: number, mode: string): Promise<{ body: Uint8Array; datapoints: number }> {
   const reader = new PrometheusExporter({ preventServerStart: true });
@@ -23,13 +24,7 @@ async function payload(workspaces: number, mode: string): Promise<{ body: Uint8A
     readers: [reader],
     httpServerMetrics: false,
   });
-  for (let w = 0; w < workspaces; w++) {
-    const workspaceId = `ws-${w}`;
-    for (const provider of ['google', 'slack']) {
-      for (const status of ['ok', 'error'] as const) recordActionExecution({ provider, action: 'send', status, durationSeconds: (w % 40) / 8, workspaceId });
-    }
-    for (const jobType of ['sync', 'digest']) recordQueueJob({ jobType, status: 'ok', durationSeconds: (w % 9) / 3, workspaceId });
-  }
+  recordWorkspaceWorkload(workspaces);
   const { resourceMetrics } = await reader.collect();
   // Only the recorded families (not the kit's self-metrics), as one request.
   resourceMetrics.scopeMetrics = resourceMetrics.scopeMetrics.map((scope) => ({

@@ -5,23 +5,8 @@
  * actions, 2 for queue jobs), prints `RESULT {actions, jobs}` and idles until
  * signalled.
  */
-import { recordActionExecution, recordQueueJob } from '../src/index';
+import { recordWorkspaceWorkload } from './workspace-workload';
 
-const workspaces = Number(process.env.BENCH_WORKSPACES ?? '21');
-let actions = 0;
-let jobs = 0;
-for (let w = 0; w < workspaces; w++) {
-  const workspaceId = `ws-${w}`;
-  for (const provider of ['google', 'slack']) {
-    for (const status of ['ok', 'error'] as const) {
-      recordActionExecution({ provider, action: 'send', status, durationSeconds: (w % 40) / 8, workspaceId });
-      actions++;
-    }
-  }
-  for (const jobType of ['sync', 'digest']) {
-    recordQueueJob({ jobType, status: 'ok', durationSeconds: (w % 9) / 3, workspaceId });
-    jobs++;
-  }
-}
-console.log('RESULT ' + JSON.stringify({ actions, jobs }));
+const result = recordWorkspaceWorkload(Number(process.env.BENCH_WORKSPACES ?? '21'));
+console.log('RESULT ' + JSON.stringify(result));
 setInterval(() => undefined, 1 << 30);

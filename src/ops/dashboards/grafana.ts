@@ -38,68 +38,47 @@ export type GrafanaDashboard = Omit<dashboard.Dashboard, 'panels'> & { panels: (
 
 type GridPos = dashboard.GridPos;
 
-function variableJson(name: VariableName, options: OpsOptions, ctx: DashboardContext): dashboard.VariableModel {
-  const service = ctx.series.slice(1).join(', ');
-  if (name === 'job') {
-    const query = `label_values(${service === '' ? 'target_info' : `target_info{${service}}`}, job)`;
-    return {
-      name: 'job',
-      label: 'Service (job)',
-      description: 'Services: the collector sets job from service.name; embedded endpoints use their scrape job.',
-      type: dashboard.VariableType.Query,
-      datasource: DATASOURCE,
-      definition: query,
-      query,
-      refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
-      includeAll: true,
-      multi: true,
-      allValue: '.*',
-      options: [],
-      regex: '',
-      sort: dashboard.VariableSort.AlphabeticalAsc,
-      hide: dashboard.VariableHide.DontHide,
-    };
-  }
-  if (name === 'queue') {
-    // Queues of the health collectors and of the job-outcome hooks (a service may run either alone).
-    const names = [QUEUE_HEALTH.up, series(QUEUE_JOB_FAMILY.counter)].join('|');
-    const query = `label_values({__name__=~"${names}", ${[JOB, service].filter((m) => m !== '').join(', ')}}, queue)`;
-    return {
-      name: 'queue',
-      label: 'Queue',
-      description: 'Queues the queue-health collectors and job-outcome hooks report (the queue label policy keeps listed names; __other__ folds the rest).',
-      type: dashboard.VariableType.Query,
-      datasource: DATASOURCE,
-      definition: query,
-      query,
-      refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
-      includeAll: true,
-      multi: true,
-      allValue: '.*',
-      options: [],
-      regex: '',
-      sort: dashboard.VariableSort.AlphabeticalAsc,
-      hide: dashboard.VariableHide.DontHide,
-    };
-  }
-  const stream = series(ACTION_FAMILY.counter, 'workspace');
-  const query = `label_values(${service === '' ? stream : `${stream}{${service}}`}, ${options.workspaceLabel})`;
+/** A query variable refreshed with the time range; `all`: several values and an All option (`.*`). */
+function queryVariable(name: VariableName, label: string, description: string, query: string, all = true): dashboard.VariableModel {
   return {
-    name: 'workspace',
-    label: 'Workspace',
-    description: 'Allowlisted workspaces (and __other__, the fold of every other workspace).',
+    name,
+    label,
+    description,
     type: dashboard.VariableType.Query,
     datasource: DATASOURCE,
     definition: query,
     query,
     refresh: dashboard.VariableRefresh.OnTimeRangeChanged,
-    includeAll: false,
-    multi: false,
+    includeAll: all,
+    multi: all,
+    ...(all ? { allValue: '.*' } : {}),
     options: [],
     regex: '',
     sort: dashboard.VariableSort.AlphabeticalAsc,
     hide: dashboard.VariableHide.DontHide,
   };
+}
+
+function variableJson(name: VariableName, options: OpsOptions, ctx: DashboardContext): dashboard.VariableModel {
+  const service = ctx.series.slice(1).join(', ');
+  if (name === 'job') {
+    const query = `label_values(${service === '' ? 'target_info' : `target_info{${service}}`}, job)`;
+    return queryVariable('job', 'Service (job)', 'Services: the collector sets job from service.name; embedded endpoints use their scrape job.', query);
+  }
+  if (name === 'queue') {
+    // Queues of the health collectors and of the job-outcome hooks (a service may run either alone).
+    const names = [QUEUE_HEALTH.up, series(QUEUE_JOB_FAMILY.counter)].join('|');
+    const query = `label_values({__name__=~"${names}", ${[JOB, service].filter((m) => m !== '').join(', ')}}, queue)`;
+    return queryVariable(
+      'queue',
+      'Queue',
+      'Queues the queue-health collectors and job-outcome hooks report (the queue label policy keeps listed names; __other__ folds the rest).',
+      query,
+    );
+  }
+  const stream = series(ACTION_FAMILY.counter, 'workspace');
+  const query = `label_values(${service === '' ? stream : `${stream}{${service}}`}, ${options.workspaceLabel})`;
+  return queryVariable('workspace', 'Workspace', 'Allowlisted workspaces (and __other__, the fold of every other workspace).', query, false);
 }
 
 function targetsJson(panel: PanelSpec, instant: boolean): PrometheusTarget[] {
