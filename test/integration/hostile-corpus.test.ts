@@ -20,6 +20,7 @@
  * A second service runs METRICS_WORKSPACE_POLICY=passthrough, so 2,000 raw
  * hostile workspace ids reach the exposition: that checks the escaping.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { parseExposition, sumSamples, type Family } from '../../src/exposition/parse';
@@ -86,6 +87,18 @@ async function startCorpusApp(env: Record<string, string>): Promise<App> {
     },
     60_000,
     'the corpus app to record',
+  );
+  // The endpoint listens asynchronously, possibly after the app printed its summary: wait until it accepts
+  // connections (a TCP connect, not a scrape: the pass-through exposition is ~8 MB), so the first scrape is the test's.
+  await waitFor(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(undefined));
+      }),
+    30_000,
+    'the embedded endpoint to listen',
   );
   return { process: proc, port, summary };
 }
