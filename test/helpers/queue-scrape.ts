@@ -6,7 +6,16 @@
 import { parseExposition } from '../../src/exposition/parse';
 import { prometheusName } from '../../src/model/types';
 import { QUEUE_HEALTH_METRICS } from '../../src/catalogue/queue-health';
+import { start, type Kit } from '../../src/sdk/start';
 import { httpText } from './processes';
+
+/** A kit serving its embedded Prometheus endpoint on `port` (no HTTP server metrics), once it listens. */
+export async function startEndpointKit(port: number): Promise<Kit> {
+  const kit = start({ env: { OTEL_METRICS_EXPORTER: 'prometheus', METRICS_PORT: String(port) }, httpServerMetrics: false });
+  if (kit === undefined) throw new Error('kit did not start');
+  await kit.embeddedPort;
+  return kit;
+}
 
 export function seriesKey(name: string, labels: Record<string, unknown>): string {
   const parts = Object.entries(labels)

@@ -10,11 +10,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
-import { start, type Kit } from '../../src/sdk/start';
+import type { Kit } from '../../src/sdk/start';
 import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor, type Tracked } from '../helpers/processes';
 import { startRedis, type RedisServer } from '../helpers/redis';
-import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
+import { expectedQueue, queueGauges, scrapeFamilies, startEndpointKit } from '../helpers/queue-scrape';
 import { startBullMQHealthCollector, type QueueHealthCollector } from '../../src/exports/queues';
 
 const HOUR = 3_600_000;
@@ -60,10 +60,7 @@ beforeAll(async () => {
   setLogSink((line) => logs.push(line));
   redis = await startRedis();
   port = await freePort();
-  const started = start({ env: { OTEL_METRICS_EXPORTER: 'prometheus', METRICS_PORT: String(port) }, httpServerMetrics: false });
-  if (started === undefined) throw new Error('kit did not start');
-  kit = started;
-  await kit.embeddedPort;
+  kit = await startEndpointKit(port);
 
   emails = new Queue('emails', { connection: connection() });
   reports = new Queue('reports', { connection: connection() });

@@ -10,11 +10,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Runner, WorkerUtils } from 'graphile-worker' with { 'resolution-mode': 'import' };
-import { start, type Kit } from '../../src/sdk/start';
+import type { Kit } from '../../src/sdk/start';
 import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor } from '../helpers/processes';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
-import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
+import { expectedQueue, queueGauges, scrapeFamilies, startEndpointKit } from '../helpers/queue-scrape';
 import { startGraphileWorkerHealthCollector, type QueueHealthCollector } from '../../src/exports/queues';
 import { loadGraphileWorker, type GraphileWorkerModule } from '../helpers/queue-libraries';
 
@@ -68,10 +68,7 @@ beforeAll(async () => {
   setLogSink((line) => logs.push(line));
   pg = await startPostgres();
   port = await freePort();
-  const started = start({ env: { OTEL_METRICS_EXPORTER: 'prometheus', METRICS_PORT: String(port) }, httpServerMetrics: false });
-  if (started === undefined) throw new Error('kit did not start');
-  kit = started;
-  await kit.embeddedPort;
+  kit = await startEndpointKit(port);
   graphile = await loadGraphileWorker();
   silent = new graphile.Logger(() => () => undefined);
   utils = await graphile.makeWorkerUtils({ connectionString: pg.url(), logger: silent });

@@ -13,7 +13,7 @@ import { start, type Kit } from '../../src/sdk/start';
 import { setLogSink } from '../../src/log';
 import { freePort, spawnTracked, waitFor } from '../helpers/processes';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
-import { expectedQueue, queueGauges, scrapeFamilies } from '../helpers/queue-scrape';
+import { expectedQueue, queueGauges, scrapeFamilies, startEndpointKit } from '../helpers/queue-scrape';
 import { startPgBossHealthCollector, type QueueHealthCollector } from '../../src/exports/queues';
 import { pgBossStatements } from '../../src/queues/pg-boss';
 import { loadPgBoss } from '../helpers/queue-libraries';
@@ -66,10 +66,7 @@ beforeAll(async () => {
   setLogSink((line) => logs.push(line));
   pg = await startPostgres();
   port = await freePort();
-  const started = start({ env: { OTEL_METRICS_EXPORTER: 'prometheus', METRICS_PORT: String(port) }, httpServerMetrics: false });
-  if (started === undefined) throw new Error('kit did not start');
-  kit = started;
-  await kit.embeddedPort;
+  kit = await startEndpointKit(port);
 
   // pg-boss's own supervisor would fail the expired job; off, so the test sees what a collector sees between its passes.
   const { PgBoss: PgBossClass } = await loadPgBoss();
