@@ -55,12 +55,23 @@ type kind[D point] struct {
 	merge     func(dst, src D)
 	add       func(dst, src D, sign int64)
 	decreased func(now, before D) bool // a monotonic series went down: a reset
-	replace   func(total, old, new D)  // total − old + new
+	replace   func(total, old, new D)  // total − old + new; nil: add(total, old, −1) then add(total, new, +1)
 	newPoint  func() D
 	copyTo    func(src, dst D)
 	moveTo    func(src, dst D)
 	clear     func(D)                       // a standalone value: no attributes, exemplars or quantiles
 	exemplars func(D) pmetric.ExemplarSlice // nil: the type has none
+}
+
+// replaceIn sets total to total − old + new: replace where the type has one (numbers keep
+// integer values exact), else two adds.
+func (k kind[D]) replaceIn(total, old, new D) {
+	if k.replace != nil {
+		k.replace(total, old, new)
+		return
+	}
+	k.add(total, old, -1)
+	k.add(total, new, 1)
 }
 
 func clearAttrs(m pcommon.Map, ex pmetric.ExemplarSlice) {
@@ -79,7 +90,6 @@ var (
 	}
 	histogramKind = kind[pmetric.HistogramDataPoint]{
 		merge: mergeHistogram, add: addHistogram, newPoint: pmetric.NewHistogramDataPoint,
-		replace:   func(t, o, n pmetric.HistogramDataPoint) { addHistogram(t, o, -1); addHistogram(t, n, 1) },
 		decreased: func(a, b pmetric.HistogramDataPoint) bool { return a.Count() < b.Count() },
 		copyTo:    func(s, d pmetric.HistogramDataPoint) { s.CopyTo(d) },
 		moveTo:    func(s, d pmetric.HistogramDataPoint) { s.MoveTo(d) },
@@ -88,7 +98,6 @@ var (
 	}
 	exponentialKind = kind[pmetric.ExponentialHistogramDataPoint]{
 		merge: mergeExponential, add: addExponential, newPoint: pmetric.NewExponentialHistogramDataPoint,
-		replace:   func(t, o, n pmetric.ExponentialHistogramDataPoint) { addExponential(t, o, -1); addExponential(t, n, 1) },
 		decreased: func(a, b pmetric.ExponentialHistogramDataPoint) bool { return a.Count() < b.Count() },
 		copyTo:    func(s, d pmetric.ExponentialHistogramDataPoint) { s.CopyTo(d) },
 		moveTo:    func(s, d pmetric.ExponentialHistogramDataPoint) { s.MoveTo(d) },
@@ -98,7 +107,6 @@ var (
 	// summaries: count and sum are cumulative (OTLP); quantiles cannot be merged
 	summaryKind = kind[pmetric.SummaryDataPoint]{
 		merge: mergeSummary, add: addSummary, newPoint: pmetric.NewSummaryDataPoint,
-		replace:   func(t, o, n pmetric.SummaryDataPoint) { addSummary(t, o, -1); addSummary(t, n, 1) },
 		decreased: func(a, b pmetric.SummaryDataPoint) bool { return a.Count() < b.Count() },
 		copyTo:    func(s, d pmetric.SummaryDataPoint) { s.CopyTo(d) },
 		moveTo:    func(s, d pmetric.SummaryDataPoint) { s.MoveTo(d) },
@@ -437,7 +445,7 @@ func trackPoint[D point](r *request, k kind[D], dp D, rawKey, outKey uint64, isS
 			}
 			k.add(o.total.(D), dp, 1)
 		} else {
-			k.replace(o.total.(D), latest, dp)
+			k.replaceIn(o.total.(D), latest, dp)
 		}
 	}
 	// the datapoint leaves the request: its content becomes the source's
