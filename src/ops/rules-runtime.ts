@@ -11,7 +11,7 @@ import { EVENT_LOOP_DELAY_METRICS, gcDuration, heapSizeLimit, heapUsed, processC
 import type { OpsOptions } from './options';
 import type { AlertRule, RecordingRule, RuleGroup } from './rules';
 import { num, percent, serviceSeries } from './format';
-import { series, sum } from './metrics';
+import { ruleMetric, series, sum } from './metrics';
 import { maxBy, rate, sumBy } from './promql';
 
 const PROCESS = ['job', 'instance'] as const;
@@ -31,9 +31,9 @@ export const runtimeRecorded = {
   /** V8 heap used (all spaces) over the heap size limit. */
   heapUsedRatio: `job_instance:${series(heapUsed)}:ratio_limit`,
   /** Seconds of GC pause per second: the share of time in GC. */
-  gcTimeRatio: `job_instance:${sum(gcDuration).replace(/_sum$/, '')}:ratio_rate${WINDOW}`,
+  gcTimeRatio: `job_instance:${ruleMetric(gcDuration)}:ratio_rate${WINDOW}`,
   /** CPU seconds per second (1 = one core), user and system together. */
-  cpu: `job_instance:${series(processCpuTime).replace(/_total$/, '')}:rate${WINDOW}`,
+  cpu: `job_instance:${ruleMetric(processCpuTime)}:rate${WINDOW}`,
   /** Resident set size (bytes). */
   rss: `job_instance:${series(processMemoryUsage)}:max`,
   /** Restarts (drops of the uptime) within 30 minutes. */
