@@ -10,6 +10,14 @@ import { AllowlistTextReader } from '../../../src/policy/allowlist-sources';
 import { waitFor } from '../../helpers/processes';
 
 let logs: string[] = [];
+/** Every allowlist a test starts; afterEach stops them, so a failed test leaves no poller behind to log into the next test's window. */
+const running: DynamicAllowlist[] = [];
+class TrackedAllowlist extends DynamicAllowlist {
+  constructor(options: ConstructorParameters<typeof DynamicAllowlist>[0]) {
+    super(options);
+    running.push(this);
+  }
+}
 let restoreSink: ((line: string) => void) | undefined;
 let dir: string;
 
@@ -20,7 +28,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'owm-allowlist-'));
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((dynamic) => dynamic.stop()));
   if (restoreSink) setLogSink(restoreSink);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -59,7 +68,7 @@ describe('DynamicAllowlist', () => {
     const a = scripted('a');
     a.next(['Globex', 'acme']);
     const b = staticAllowlistSource('b', ['ops/*', 'initech']);
-    const dynamic = new DynamicAllowlist({ policy, staticEntries: ['acme'], sources: [a, b] });
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['acme'], sources: [a, b] });
     await dynamic.start();
     expect(policy.allowlist).toEqual(['acme', 'globex', 'initech', 'ops/*']);
     expect(dynamic.sourceNames).toEqual(['a', 'b']);
@@ -74,7 +83,7 @@ describe('DynamicAllowlist', () => {
     const policy = policyWith();
     const source = scripted('db');
     source.next(['acme', 'globex']);
-    const dynamic = new DynamicAllowlist({ policy, sources: [source] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
     await dynamic.start();
     const before = dynamic.lastReloadMillis;
     source.next(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
@@ -95,7 +104,7 @@ describe('DynamicAllowlist', () => {
     const policy = policyWith();
     const source = scripted('db');
     source.next(['acme', 'Not Valid!']);
-    const dynamic = new DynamicAllowlist({ policy, sources: [source] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
     await dynamic.start();
     expect(policy.allowlist).toEqual(['acme']);
     expect(logs.some((line) => line.includes('1 entries skipped, not canonical'))).toBe(true);
@@ -120,7 +129,7 @@ describe('DynamicAllowlist', () => {
       source.loads++;
       return new Promise<string[]>((_resolve, reject) => context!.signal.addEventListener('abort', () => reject((aborted = context!.signal.reason))));
     };
-    const dynamic = new DynamicAllowlist({ policy, sources: [source], loadTimeoutMillis: 100 });
+    const dynamic = new TrackedAllowlist({ policy, sources: [source], loadTimeoutMillis: 100 });
     await dynamic.start();
     expect(dynamic.errorCounts()[0]!.errors).toBe(1);
     expect(logs.some((line) => line.includes('no answer within 100 ms'))).toBe(true);
@@ -147,7 +156,7 @@ describe('DynamicAllowlist', () => {
     const source = scripted('stubborn');
     let release: (list: string[]) => void = () => undefined;
     source.next(new Promise<string[]>((resolve) => (release = resolve)));
-    const dynamic = new DynamicAllowlist({ policy, staticEntries: ['kept'], sources: [source], loadTimeoutMillis: 50 });
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['kept'], sources: [source], loadTimeoutMillis: 50 });
     await dynamic.start();
     expect(logs.some((line) => line.includes('no answer within 50 ms'))).toBe(true);
     source.next(['next']);
@@ -174,7 +183,7 @@ describe('DynamicAllowlist', () => {
         return { entries: ['acme', 'DATABASE_URL=postgres://app:SECRET-7@db/x'], where: (index) => `row ${index + 41}` };
       },
     };
-    const dynamic = new DynamicAllowlist({ policy, sources: [source], maxEntries: 123 });
+    const dynamic = new TrackedAllowlist({ policy, sources: [source], maxEntries: 123 });
     await dynamic.start();
     expect(seen).toBe(123);
     expect(policy.allowlist).toEqual(['acme']);
@@ -186,7 +195,7 @@ describe('DynamicAllowlist', () => {
   it('logs a failing source by error name and code, never by the text its error carries', async () => {
     const source = scripted('leaky');
     source.next(Object.assign(new Error('invalid input syntax for type uuid: "SECRET-8"'), { code: '22P02' }));
-    const dynamic = new DynamicAllowlist({ policy: policyWith(), sources: [source] });
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
     await dynamic.start();
     expect(logs.some((line) => line.includes('allowlist source leaky: reload failed (Error 22P02)'))).toBe(true);
     expect(logs.join('\n')).not.toContain('SECRET-8');
@@ -197,7 +206,7 @@ describe('DynamicAllowlist', () => {
     const policy = policyWith();
     const source = scripted('tick', 20);
     source.next(['a1']);
-    const dynamic = new DynamicAllowlist({ policy, sources: [source] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
     await dynamic.start();
     source.next(['b2']);
     await waitFor(() => policy.allowlist.includes('b2') || undefined, 5_000, 'periodic reload');
@@ -209,7 +218,7 @@ describe('DynamicAllowlist', () => {
 
   it('skips sources without a valid, unique name', async () => {
     const policy = policyWith();
-    const dynamic = new DynamicAllowlist({
+    const dynamic = new TrackedAllowlist({
       policy,
       sources: [staticAllowlistSource('ok', ['a']), staticAllowlistSource('ok', ['b']), staticAllowlistSource('Bad Name', ['c']), staticAllowlistSource('env', ['d'])],
     });
@@ -221,7 +230,7 @@ describe('DynamicAllowlist', () => {
 
   it('caps the effective list', async () => {
     const policy = policyWith();
-    const dynamic = new DynamicAllowlist({
+    const dynamic = new TrackedAllowlist({
       policy,
       staticEntries: ['s1', 's2'],
       sources: [staticAllowlistSource('big', Array.from({ length: 10 }, (_, i) => `w${i}`))],
@@ -239,7 +248,7 @@ describe('fileAllowlistSource', () => {
     writeFileSync(file, 'acme\n');
     const policy = policyWith();
     const source = fileAllowlistSource(file, { pollMillis: 0, debounceMillis: 50 });
-    const dynamic = new DynamicAllowlist({ policy, sources: [source] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
     const started = dynamic.start();
     expect(policy.allowlist).toEqual([]); // nothing read on the caller's turn of the event loop
     await started;
@@ -257,7 +266,7 @@ describe('fileAllowlistSource', () => {
     const file = join(dir, 'allowlist.txt');
     writeFileSync(file, 'acme\n');
     const policy = policyWith();
-    const dynamic = new DynamicAllowlist({ policy, sources: [fileAllowlistSource(file, { useWatch: false, pollMillis: 50 })] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [fileAllowlistSource(file, { useWatch: false, pollMillis: 50 })] });
     await dynamic.start();
     writeFileSync(file, 'acme,globex,umbrella\n');
     await waitFor(() => (policy.allowlistSize === 3 ? true : undefined), 5_000, 'stat-check reload');
@@ -269,7 +278,7 @@ describe('fileAllowlistSource', () => {
     const file = join(dir, 'allowlist.txt');
     writeFileSync(file, 'acme\nglobex\n');
     const policy = policyWith(['static-one']);
-    const dynamic = new DynamicAllowlist({
+    const dynamic = new TrackedAllowlist({
       policy,
       staticEntries: ['static-one'],
       sources: [fileAllowlistSource(file, { useWatch: false, pollMillis: 30 })],
@@ -280,7 +289,9 @@ describe('fileAllowlistSource', () => {
     rmSync(file);
     await waitFor(() => (dynamic.errorCounts()[0]!.errors >= 1 ? true : undefined), 5_000, 'error on missing file');
     // Broken garbage (nothing valid), then a directory where the file was: still the last good list.
-    writeFileSync(file, '<<<binary junk>>>\n\u0000\u0001\n');
+    // Written aside and renamed over, so the 30 ms stat check never sees the empty file writeFileSync creates first.
+    writeFileSync(join(dir, '.garbage.tmp'), '<<<binary junk>>>\n\u0000\u0001\n');
+    renameSync(join(dir, '.garbage.tmp'), file);
     await waitFor(() => (dynamic.errorCounts()[0]!.errors >= 2 ? true : undefined), 5_000, 'error on garbage');
     await new Promise((resolve) => setTimeout(resolve, 200)); // several stat periods: an unchanged broken file is not retried
     expect(dynamic.errorCounts()[0]!.errors).toBe(2);
@@ -295,7 +306,7 @@ describe('fileAllowlistSource', () => {
 
   it('reports an unreadable file at start and keeps the static list', async () => {
     const policy = policyWith(['acme']);
-    const dynamic = new DynamicAllowlist({ policy, staticEntries: ['acme'], sources: [fileAllowlistSource(join(dir, 'missing.txt'), { pollMillis: 0 })] });
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['acme'], sources: [fileAllowlistSource(join(dir, 'missing.txt'), { pollMillis: 0 })] });
     await dynamic.start();
     expect(policy.allowlist).toEqual(['acme']);
     expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 1 }]);
@@ -306,7 +317,7 @@ describe('fileAllowlistSource', () => {
   it('treats a directory at the path (EISDIR) as a failure', async () => {
     const path = join(dir, 'allowlist.d');
     mkdirSync(path);
-    const dynamic = new DynamicAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(path, { pollMillis: 0 })] });
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(path, { pollMillis: 0 })] });
     await dynamic.start();
     expect(dynamic.errorCounts()[0]!.errors).toBe(1);
     expect(logs.some((line) => line.includes('EISDIR'))).toBe(true);
@@ -317,7 +328,7 @@ describe('fileAllowlistSource', () => {
 describe('fileAllowlistSource against hostile files', () => {
   const startWith = async (path: string, entries = ['kept']) => {
     const policy = policyWith(entries);
-    const dynamic = new DynamicAllowlist({ policy, staticEntries: entries, sources: [fileAllowlistSource(path, { pollMillis: 0, useWatch: false })] });
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: entries, sources: [fileAllowlistSource(path, { pollMillis: 0, useWatch: false })] });
     const started = performance.now();
     await dynamic.start();
     return { policy, dynamic, ms: performance.now() - started };
@@ -358,7 +369,7 @@ describe('fileAllowlistSource against hostile files', () => {
     const file = join(dir, 'allowlist.txt');
     writeFileSync(file, 'acme\nglobex\n');
     const policy = policyWith();
-    const dynamic = new DynamicAllowlist({ policy, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false })] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false })] });
     await dynamic.start();
     expect(policy.allowlist).toEqual(['acme', 'globex']);
     // 2 MB, under the byte cap: the entry cap stops the read at line 10,001
@@ -396,7 +407,7 @@ describe('fileAllowlistSource against hostile files', () => {
     const file = join(dir, 'allowlist.txt');
     writeFileSync(file, 'acme\nglobex\n');
     const policy = policyWith();
-    const dynamic = new DynamicAllowlist({ policy, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 300 })] });
+    const dynamic = new TrackedAllowlist({ policy, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 300 })] });
     await dynamic.start();
     let sawEmpty = false;
     const watcher = setInterval(() => (sawEmpty ||= policy.allowlistSize === 0), 5);
