@@ -4,6 +4,8 @@
 //   detected = killed + timeout, undetected = survived + no coverage, valid = detected + undetected
 //   mutation score = detected / valid; score based on covered code = detected / (detected + survived)
 // Compile and runtime errors are invalid mutants and ignored ones are left out, as Stryker does.
+// A file mutated by several of the reports is counted once, from the last report given that holds it
+// (list the reports oldest first: a re-run after new tests replaces the earlier run's counts of its files).
 //   node scripts/mutation-summary.mjs [--files] report.json [report.json ...]
 import { readFileSync } from 'node:fs';
 
@@ -12,6 +14,13 @@ const perFile = args.includes('--files');
 const reports = args.filter((arg) => arg !== '--files');
 if (reports.length === 0) reports.push('reports/mutation/mutation.json');
 
+// Latest report per file: a later report's mutants of a file replace an earlier report's.
+const latest = new Map();
+for (const path of reports) {
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  for (const [file, { mutants }] of Object.entries(report.files)) latest.set(file.replace(/^.*?(?=src\/)/, ''), mutants);
+}
+
 const groups = new Map();
 const blank = () => ({ Killed: 0, Survived: 0, Timeout: 0, NoCoverage: 0, CompileError: 0, RuntimeError: 0, Ignored: 0 });
 const groupOf = (file) => {
@@ -19,14 +28,11 @@ const groupOf = (file) => {
   if (file.startsWith('src/http/route')) return 'src/http/route*';
   return file.split('/').slice(0, 2).join('/');
 };
-for (const path of reports) {
-  const report = JSON.parse(readFileSync(path, 'utf8'));
-  for (const [file, { mutants }] of Object.entries(report.files)) {
-    const name = groupOf(file.replace(/^.*?(?=src\/)/, ''));
-    if (!groups.has(name)) groups.set(name, blank());
-    const counts = groups.get(name);
-    for (const mutant of mutants) counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
-  }
+for (const [file, mutants] of latest) {
+  const name = groupOf(file);
+  if (!groups.has(name)) groups.set(name, blank());
+  const counts = groups.get(name);
+  for (const mutant of mutants) counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
 }
 
 const pct = (a, b) => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(2)} %`);
