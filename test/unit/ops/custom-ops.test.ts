@@ -4,13 +4,21 @@
  * expressions written here: a counter with status and a workspace stream, a
  * histogram in seconds with status, one in bytes, one in another unit with a
  * workspace stream, and gauges with and without labels besides `status`.
- * (rules-options.test.ts renders them through `ops generate` and promtool.)
+ * Their generated promtool cases pass, families without `status` included
+ * (rules-options.test.ts renders families with status through `ops generate`).
  */
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { MetricDeclaration } from '../../../src/model/types';
 import { dashboardSpecs } from '../../../src/ops/dashboards';
+import { RULE_TEST_FILES, renderArtifacts } from '../../../src/ops/generate';
 import { opsOptions } from '../../../src/ops/options';
 import { alertGroups, recordingRuleGroups } from '../../../src/ops/rules';
+import { promtoolBinary } from '../../helpers/binaries';
 
 const invoices: MetricDeclaration = { name: 'billing.invoices', kind: 'counter', unit: '{invoice}', description: 'Invoices.', labels: ['status', 'plan.tier'], workspaceStream: true };
 const latency: MetricDeclaration = { name: 'billing.latency', kind: 'histogram', unit: 's', description: 'Latency.', labels: ['status'], buckets: [1] };
@@ -128,4 +136,42 @@ describe('custom families', () => {
       },
     ]);
   });
+
+  it('fold into the workspace fold share: one label_replace per custom workspace stream', () => {
+    const fold = recordingRuleGroups(OPTIONS)
+      .flatMap((g) => g.rules)
+      .find((r) => r.record === 'job_metric:workspace_folded:ratio_rate30m')!.expr;
+    const lines = fold.split('\n');
+    expect(lines.slice(-3)).toStrictEqual([
+      '  or label_replace(sum by (job) (rate(billing_invoices_by_workspace_total[30m])), "metric", "billing_invoices_by_workspace_total", "", "")',
+      '  or label_replace(sum by (job) (rate(billing_pages_by_workspace_count[30m])), "metric", "billing_pages_by_workspace", "", "")',
+      ')',
+    ]);
+    expect(fold).not.toMatch(/billing_(latency|payload|backlog|open)/);
+  });
+
+  it('get promtool cases of their rules and alerts that pass, families without status included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'owm-custom-ops-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const files = renderArtifacts(OPTIONS);
+    for (const [path, content] of files) {
+      if (!path.startsWith('prometheus/')) continue;
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    // only the custom families' cases (the built-in ones are run by rules.test.ts)
+    const names: Record<string, string[]> = {};
+    for (const [kind, path] of Object.entries(RULE_TEST_FILES)) {
+      const tests = parse(files.get(path)!) as { tests: { name: string }[] };
+      tests.tests = tests.tests.filter((t) => /billing|Billing/.test(t.name));
+      names[kind] = tests.tests.map((t) => t.name);
+      writeFileSync(join(dir, path), JSON.stringify(tests));
+    }
+    expect(names).toStrictEqual({
+      recording: ['billing.invoices', 'billing.latency', 'billing.payload', 'billing.pages'].map((name) => `recording rules: custom family ${name}`),
+      alerts: ['BillingInvoices', 'BillingLatency'].flatMap((name) => [`${name}FailureRateHigh fires`, `${name}FailureRateHigh stays silent on healthy input`]),
+    });
+    const result = spawnSync(promtoolBinary(), ['test', 'rules', ...Object.values(RULE_TEST_FILES)], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+  }, 180_000);
 });
