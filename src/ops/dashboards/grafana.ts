@@ -95,7 +95,8 @@ function targetsJson(panel: PanelSpec, instant: boolean): PrometheusTarget[] {
 }
 
 function fieldDefaults(panel: PanelSpec): Omit<dashboard.FieldConfig, 'custom'> {
-  return { unit: panel.unit, ...(panel.min !== undefined ? { min: panel.min } : {}), ...(panel.max !== undefined ? { max: panel.max } : {}) };
+  // A min or max left undefined is dropped by JSON.stringify: the written field config has only the ones the panel sets.
+  return { unit: panel.unit, min: panel.min, max: panel.max };
 }
 
 /** A panel's links to other dashboards: same time range, same `$job`. */
@@ -119,8 +120,7 @@ function panelLinks(panel: PanelSpec, ctx: DashboardContext): { links?: dashboar
 
 function panelJson(panel: PanelSpec, id: number, gridPos: GridPos, ctx: DashboardContext): DataPanel {
   const common_ = { id, title: panel.title, description: panel.description, datasource: DATASOURCE, gridPos, ...panelLinks(panel, ctx) };
-  const type = panel.type ?? 'timeseries';
-  if (type === 'stat') {
+  if (panel.type === 'stat') {
     const stat: StatPanel = {
       ...common_,
       type: 'stat',
@@ -140,7 +140,7 @@ function panelJson(panel: PanelSpec, id: number, gridPos: GridPos, ctx: Dashboar
     };
     return stat;
   }
-  if (type === 'table') {
+  if (panel.type === 'table') {
     const tablePanel: TablePanel = {
       ...common_,
       type: 'table',

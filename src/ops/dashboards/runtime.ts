@@ -37,7 +37,7 @@ function gaugePanel(title: string, description: string, decl: MetricDeclaration,
 }
 
 /** One series per instance: the counter's rate. */
-function ratePanel(title: string, description: string, decl: MetricDeclaration, S: readonly string[], unit: Unit, extra: readonly string[] = []): PanelSpec {
+function ratePanel(title: string, description: string, decl: MetricDeclaration, S: readonly string[], unit: Unit, extra: readonly string[]): PanelSpec {
   const labels = [...INSTANCE, ...extra];
   const legend = [LEGEND, ...extra.map((label) => `{{${label}}}`)].join(' ');
   return { title, description, unit, targets: [{ expr: sumBy(labels, rate(selector(series(decl), S), RATE_INTERVAL)), legend }] };

@@ -10,6 +10,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { actionDuration } from '../../../src/catalogue/actions';
+import { dashboards } from '../../../src/ops/dashboards';
+import { quantileByPanel } from '../../../src/ops/dashboards/panels';
 import { opsOptions } from '../../../src/ops/options';
 import { DASHBOARD_DIR, GRAFANA_DASHBOARD_PATH, GRAFANA_DASHBOARD_PROVIDER_FILE, GRAFANA_DATASOURCE_FILE, REGENERATE_OPS_COMMAND, RULE_FILES, renderArtifacts } from '../../../src/ops/generate';
 import { DEFAULT_PROMETHEUS_CONFIG } from '../../../src/ops/prometheus-config';
@@ -227,5 +230,34 @@ describe('grafana/ artifacts', () => {
     expect(provider.apiVersion).toBe(1);
     expect(provider.providers).toHaveLength(1);
     expect(provider.providers[0]).toMatchObject({ type: 'file', options: { path: GRAFANA_DASHBOARD_PATH } });
+  });
+
+  it('put the service selector (OpsOptions.selectors.service, trimmed) into the variables and every raw series query; a blank one is no selector', () => {
+    const prod = dashboards(opsOptions({ selectors: { service: '  namespace="prod"  ' } }));
+    const query = (file: string, name: string, rendered = prod) => {
+      const variable = (rendered.get(file) as Dashboard).templating!.list!.find((v) => v.name === name)!;
+      return typeof variable.query === 'string' ? variable.query : variable.query?.query;
+    };
+    expect(query('overview.json', 'job')).toBe('label_values(target_info{namespace="prod"}, job)');
+    expect(query('queue.json', 'queue')).toBe('label_values({__name__=~"queue_health_up|queue_jobs_total", job=~"$job", namespace="prod"}, queue)');
+    expect(query('workspace.json', 'workspace')).toBe('label_values(action_executions_by_workspace_total{namespace="prod"}, workspace_id)');
+    const overview = dataPanels(prod.get('overview.json') as Dashboard);
+    expect(overview.find((p) => p.title === 'Slowest actions (p95)')!.targets![0]!.expr).toBe(
+      'histogram_quantile(0.95, sum by (provider, action, le) (rate(action_duration_seconds_bucket{job=~"$job", namespace="prod"}[$__rate_interval])))',
+    );
+    // recording rules carry no service labels: their panels are not narrowed
+    expect(overview.find((p) => p.title === 'Action executions: failure ratio')!.targets![0]!.expr).toBe('job:action_executions_failed:ratio_rate5m{job=~"$job"}');
+    // without a selector the queue variable lists $job alone
+    const plain = dashboards(opsOptions());
+    expect(query('queue.json', 'queue', plain)).toBe('label_values({__name__=~"queue_health_up|queue_jobs_total", job=~"$job"}, queue)');
+    expect(JSON.stringify([...dashboards(opsOptions({ selectors: { service: ' \t ' } }))])).toBe(JSON.stringify([...plain]));
+  });
+
+  it('quantile panels with several quantiles prefix each legend with its percentile, without a trailing space when the legend is empty', () => {
+    const panel = quantileByPanel('Actions', 'p50 and p95.', actionDuration, 'baseline', ['job=~"$job"'], ['job'], '', 's', [0.5, 0.95]);
+    expect(panel.targets.map((t) => t.legend)).toStrictEqual(['p50', 'p95']);
+    expect(quantileByPanel('Actions', 'p95.', actionDuration, 'baseline', [], [], '').targets).toStrictEqual([
+      { expr: 'histogram_quantile(0.95, sum by (le) (rate(action_duration_seconds_bucket[$__rate_interval])))', legend: '' },
+    ]);
   });
 });
