@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bucket, count, counting, series, sum } from '../../../src/ops/metrics';
-import { customFamilies, customFamily } from '../../../src/ops/custom';
+import { customFamilies, customFamily, declaredMetrics } from '../../../src/ops/custom';
+import { BUILTIN_METRICS, catalogue, declareMetrics } from '../../../src/catalogue/index';
 import { opsOptions } from '../../../src/ops/options';
 import type { MetricDeclaration } from '../../../src/model/types';
 
@@ -65,5 +66,12 @@ describe('custom families', () => {
     expect(customFamilies(opsOptions({ metrics: [counter, gauge] })).map((f) => f.ruleMetric)).toStrictEqual(['billing_invoices', 'billing_backlog']);
     expect(() => customFamilies(opsOptions({ metrics: [counter, counter] }))).toThrow('ops metrics: billing.invoices is listed twice');
     expect(() => customFamilies(opsOptions({ metrics: [{ ...counter, name: 'action.executions' }] }))).toThrow('ops metrics: action.executions is a built-in family; list only your own');
+  });
+
+  it('declaredMetrics: the declared families of this process, without the built-in ones, in declaration order', () => {
+    expect(declaredMetrics()).toStrictEqual([]);
+    declareMetrics(counter, gauge);
+    expect(catalogue().length).toBe(BUILTIN_METRICS.length + 2);
+    expect(declaredMetrics()).toStrictEqual([counter, gauge]);
   });
 });
