@@ -31,6 +31,7 @@ export function pascalCase(name: string): string {
 
 /** Go's `%.4g` for the values the alert templates print (Go rounds an exact tie to even, toPrecision up). */
 function g4(value: number): string {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: 0, ±Infinity and NaN make `scaled` NaN below, and toPrecision prints them the same
   if (value === 0 || !Number.isFinite(value)) return String(value);
   const scale = 10 ** (3 - Math.floor(Math.log10(Math.abs(value))));
   const scaled = Math.abs(value) * scale;
@@ -45,6 +46,7 @@ function g4(value: number): string {
 export function humanizeDuration(seconds: number): string {
   if (seconds === 0) return '0s';
   if (Math.abs(seconds) < 1) throw new Error('humanizeDuration: sub-second values are not needed here');
+  // Stryker disable next-line EqualityOperator: 0 returned above, so < and <= agree
   const sign = seconds < 0 ? '-' : '';
   const whole = Math.trunc(Math.abs(seconds));
   const s = whole % 60;

@@ -30,14 +30,6 @@ export function minBy(labels: readonly string[], inner: string): string {
   return labels.length === 0 ? `min(${inner})` : `min ${by(labels)} (${inner})`;
 }
 
-function indent(text: string, spaces = 2): string {
-  const pad = ' '.repeat(spaces);
-  return text
-    .split('\n')
-    .map((line) => (line === '' ? line : pad + line))
-    .join('\n');
-}
-
 /**
  * `part / whole` of a counter's rate, per `labels`, that is 0 (not absent)
  * when the part has no series for a group yet: a service that never failed
@@ -46,7 +38,8 @@ function indent(text: string, spaces = 2): string {
  */
 export function rateRatio(labels: readonly string[], part: string, whole: string, window: string): string {
   const wholeRate = sumBy(labels, rate(whole, window));
-  return ['(', indent(sumBy(labels, rate(part, window))), 'or', indent(`${wholeRate} * 0`), ')', '/', wholeRate].join('\n');
+  // Each operand is one line (a sum over a selector), indented inside the parentheses.
+  return ['(', `  ${sumBy(labels, rate(part, window))}`, 'or', `  ${wholeRate} * 0`, ')', '/', wholeRate].join('\n');
 }
 
 /** `histogram_quantile(q, sum by (labels, le) (rate(bucket[window])))`. */

@@ -10,6 +10,7 @@ import { Document } from 'yaml';
 /** YAML text for `value` (a mapping or a sequence), with `#` comment lines first. */
 export function toYaml(value: object, comments: readonly string[] = []): string {
   const doc = new Document(value, { version: '1.1' });
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: the yaml package writes no comment for an empty commentBefore
   if (comments.length > 0) doc.commentBefore = comments.map((line) => (line === '' ? '' : ` ${line}`)).join('\n');
   return doc.toString({ blockQuote: 'literal', lineWidth: 0 });
 }

@@ -6,10 +6,9 @@ import { JOB, RATE_INTERVAL, pct, type DashboardContext, type DashboardSpec, typ
 
 function familyRow(family: CustomFamily, S: readonly string[]): RowSpec {
   const name = family.decl.name;
-  const by = family.hasStatus ? ['status'] : ['job'];
-  const legend = family.hasStatus ? '{{status}}' : '{{job}}';
+  const by = family.hasStatus ? 'status' : 'job';
   if (family.gauge !== undefined) {
-    const groupBy = family.labels.length > 0 ? ['job', ...family.labels] : ['job'];
+    const groupBy = ['job', ...family.labels];
     return {
       title: name,
       panels: [
@@ -25,9 +24,9 @@ function familyRow(family: CustomFamily, S: readonly string[]): RowSpec {
   const panels: PanelSpec[] = [
     {
       title: `${name} per second`,
-      description: `${family.decl.description} Recordings per second by ${by.join(', ')} (${family.counting!.baseline}).`,
+      description: `${family.decl.description} Recordings per second by ${by} (${family.counting!.baseline}).`,
       unit: 'ops',
-      targets: [{ expr: sumBy(by, rate(selector(family.counting!.baseline, S), RATE_INTERVAL)), legend }],
+      targets: [{ expr: sumBy([by], rate(selector(family.counting!.baseline, S), RATE_INTERVAL)), legend: `{{${by}}}` }],
     },
   ];
   if (family.hasStatus) {

@@ -22,6 +22,8 @@ describe('Prometheus template functions', () => {
     [12.3456, '12.35s'],
     [1.0625, '1.062s'], // an exact binary tie: Go rounds to even
     [1.1875, '1.188s'],
+    [12.125, '12.12s'], // a tie two digits before the point: the scale follows the exponent
+    [-12.125, '-12.12s'],
     [60, '1m 0s'],
     [61.9, '1m 1s'],
     [3599, '59m 59s'],
