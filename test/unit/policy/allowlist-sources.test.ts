@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DynamicAllowlist, WorkspacePolicy, fileAllowlistSource, splitAllowlistText, staticAllowlistSource, type AllowlistSource } from '../../../src/exports/policy';
 import { resetLogWindows, setLogSink } from '../../../src/log';
-import { AllowlistSourceError, AllowlistTextReader } from '../../../src/policy/allowlist-sources';
+import { AllowlistSourceError, AllowlistTextReader, readAllowlistFile } from '../../../src/policy/allowlist-sources';
 import { waitFor } from '../../helpers/processes';
 import { ALLOWLIST_ENTRY_SHAPE } from '../../../src/model/canonical';
 
@@ -746,5 +746,65 @@ describe('fileAllowlistSource edges', () => {
     await waitFor(() => (dynamic.entries.includes('w4') ? true : undefined), 5_000, 'debounced reload');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(loads).toBe(3);
+  });
+});
+
+describe('readAllowlistFile', () => {
+  it('refuses before opening when the signal already aborted', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const reason = new Error('stop now');
+    await expect(readAllowlistFile(file, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(readAllowlistFile(file)).resolves.toMatchObject({ entries: ['acme'], lines: [1] });
+  });
+
+  it('refuses a file over maxBytes by its size, and accepts one exactly at it', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\nglobex\n'); // 12 bytes
+    await expect(readAllowlistFile(file, { maxBytes: 11 })).rejects.toMatchObject({ message: '12 bytes is more than the 11 allowed', code: 'EFBIG' });
+    const content = await readAllowlistFile(file, { maxBytes: 12 });
+    expect(content.entries).toEqual(['acme', 'globex']);
+    expect(content.lines).toEqual([1, 2]);
+  });
+
+  it('stops reading a file that turns out longer than its stat said (a /proc file reports size 0)', async () => {
+    await expect(readAllowlistFile('/proc/self/status', { maxBytes: 10 })).rejects.toMatchObject({ message: 'more than the 10 bytes allowed', code: 'EFBIG' });
+  });
+
+  it('reads past the first 64 KiB chunk, and stops at maxEntries', async () => {
+    const file = join(dir, 'allowlist.txt');
+    const ids = Array.from({ length: 20_000 }, (_, i) => `workspace-${i}`); // about 270 KB
+    writeFileSync(file, ids.join('\n'));
+    const content = await readAllowlistFile(file);
+    expect(content.entries).toEqual(ids);
+    expect(content.lines.at(-1)).toBe(20_000);
+    await expect(readAllowlistFile(file, { maxEntries: 19_999 })).rejects.toMatchObject({ message: 'more than 19999 entries (stopped reading at line 20000)', code: 'ETOOMANY' });
+  });
+
+  it('signs the file it read by inode, size, mtime and ctime', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const s = statSync(file);
+    expect((await readAllowlistFile(file)).signature).toBe(`${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`);
+  });
+});
+
+describe('AllowlistTextReader at its edges', () => {
+  it('keeps a CR that ends a chunk for the next one, and ends a line with a final CR', () => {
+    const reader = new AllowlistTextReader();
+    reader.push('acme\r');
+    expect(reader.entries).toEqual([]); // the CR may be half of a CRLF: the line waits
+    reader.push('\nglobex\r');
+    expect(reader.entries).toEqual(['acme']);
+    reader.end();
+    expect(reader.entries).toEqual(['acme', 'globex']);
+    expect(reader.lines).toEqual([1, 2]);
+  });
+
+  it('accepts exactly maxEntries entries and names the line of the one past them', () => {
+    const reader = new AllowlistTextReader(3);
+    reader.push('a,b\nc\n# d\n');
+    expect(reader.entries).toEqual(['a', 'b', 'c']);
+    expect(() => reader.push('\ne,f\n')).toThrow(new AllowlistSourceError('more than 3 entries (stopped reading at line 5)', 'ETOOMANY'));
   });
 });
