@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -806,5 +806,205 @@ describe('AllowlistTextReader at its edges', () => {
     reader.push('a,b\nc\n# d\n');
     expect(reader.entries).toEqual(['a', 'b', 'c']);
     expect(() => reader.push('\ne,f\n')).toThrow(new AllowlistSourceError('more than 3 entries (stopped reading at line 5)', 'ETOOMANY'));
+  });
+});
+
+describe('DynamicAllowlist applies only changes', () => {
+  it('says nothing when the union equals the policy’s list, even with a source that has no list yet', async () => {
+    const policy = policyWith(['acme']);
+    const failing = scripted('down');
+    failing.next(new Error('down'));
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['acme'], sources: [failing] });
+    const before = policy.lastChangeMillis;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await dynamic.start();
+    expect(logs.filter((line) => line.includes('reloaded'))).toEqual([]);
+    expect(policy.lastChangeMillis).toBe(before);
+  });
+
+  it('compares the sorted lists entry by entry: another order is no change, entries joined differently are', async () => {
+    const policy = policyWith();
+    const source = scripted('order');
+    source.next(['b', 'a']);
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
+    await dynamic.start();
+    source.next(['a', 'b']);
+    await dynamic.reload();
+    source.next(['b', 'a']);
+    await dynamic.reload();
+    expect(logs.filter((line) => line.includes('reloaded'))).toEqual(['[otel-workspace-metrics] info: workspace allowlist reloaded: 2 entries (+2 -0)']);
+    source.next(['ab', 'c']);
+    await dynamic.reload();
+    source.next(['a', 'bc']);
+    await dynamic.reload();
+    expect(policy.allowlist).toEqual(['a', 'bc']);
+  });
+
+  it('warns about the cap only past it', async () => {
+    const policy = policyWith();
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['s1', 's2'], sources: [staticAllowlistSource('five', ['w0', 'w1', 'w2'])], maxEntries: 5 });
+    await dynamic.start();
+    expect(policy.allowlistSize).toBe(5);
+    expect(logs.filter((line) => line.includes('allowed'))).toEqual([]);
+  });
+
+  it('reloads only the named source, and does not load at start a source that has loadSync', async () => {
+    const a = scripted('a');
+    const b = scripted('b');
+    let asyncLoads = 0;
+    const synced: AllowlistSource = { name: 'synced', loadSync: () => ['s'], load: async () => (asyncLoads++, ['s']) };
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [a, b, synced] });
+    await dynamic.start();
+    expect([a.loads, b.loads, asyncLoads]).toEqual([1, 1, 0]);
+    await dynamic.reload('b');
+    expect([a.loads, b.loads, asyncLoads]).toEqual([1, 2, 0]);
+    await dynamic.reload();
+    expect([a.loads, b.loads, asyncLoads]).toEqual([2, 3, 1]);
+  });
+
+  it('does not reload sooner than intervalMillis', async () => {
+    const source = scripted('slow-tick', 400);
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
+    await dynamic.start();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(source.loads).toBe(1);
+  });
+
+  it('rate-limits warnings per source: two failing sources, two lines; two sources with invalid entries, two lines', async () => {
+    const x = scripted('x');
+    const y = scripted('y');
+    x.next(new Error('x down'));
+    y.next(new Error('y down'));
+    const bad: AllowlistSource[] = [staticAllowlistSource('p', ['a', 'Not Valid']), staticAllowlistSource('q', ['b', 'Not Valid'])];
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [x, y, ...bad] });
+    await dynamic.start();
+    expect(logs.filter((line) => line.includes('reload failed')).length).toBe(2);
+    expect(logs.filter((line) => line.includes('entries skipped')).length).toBe(2);
+  });
+
+  it('skips a missing source and a non-string name', () => {
+    new TrackedAllowlist({ policy: policyWith(), sources: [null as unknown as AllowlistSource, { name: 42, load: async () => [] } as unknown as AllowlistSource] });
+    expect(logs.map((line) => line.split(' skipped')[0])).toEqual(['[otel-workspace-metrics] error: allowlist source "undefined"', '[otel-workspace-metrics] error: allowlist source "42"']);
+  });
+
+  it('says why it did not start a second load beside a hung one, and names a timeout by its code', async () => {
+    const source = scripted('stuck');
+    source.next(new Promise<string[]>(() => undefined));
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source], loadTimeoutMillis: 30 });
+    await dynamic.start();
+    expect(logs).toEqual(['[otel-workspace-metrics] warn: allowlist source stuck: reload failed (no answer within 30 ms [ETIMEDOUT]); no list from it yet']);
+    resetLogWindows();
+    await dynamic.reload();
+    expect(logs[1]).toBe(
+      '[otel-workspace-metrics] warn: allowlist source stuck: reload failed (its previous load, timed out, has not finished yet; not starting another [EBUSY]); no list from it yet',
+    );
+  });
+});
+
+describe('fileAllowlistSource timing and its watch', () => {
+  it('reads an empty file at start at once (no list to keep yet)', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, '# nothing yet\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 3_000 })] });
+    const started = performance.now();
+    await dynamic.start();
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 0 }]);
+  });
+
+  it('waits again while an emptied file keeps changing, and takes what it settles on', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 1_000 })] });
+    await dynamic.start();
+    writeFileSync(file, '');
+    const reloading = dynamic.reload();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeFileSync(file, '# still empty, but changed\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    writeFileSync(file, 'initech\n');
+    await reloading;
+    expect(dynamic.entries).toEqual(['initech']);
+  });
+
+  it('the load timeout cancels the wait for an emptied file to settle', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), loadTimeoutMillis: 200, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 60_000 })] });
+    await dynamic.start();
+    writeFileSync(file, '');
+    await dynamic.reload();
+    expect(logs.some((line) => line.includes('no answer within 200 ms [ETIMEDOUT]'))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the cancelled wait settles
+    writeFileSync(file, 'globex\n');
+    await dynamic.reload();
+    expect(dynamic.entries).toEqual(['globex']);
+  });
+
+  it('debounces by debounceMillis: nothing is read before it has passed', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const source = fileAllowlistSource(file, { pollMillis: 0, debounceMillis: 3_000 });
+    let changes = 0;
+    const stop = source.watch!(() => changes++);
+    writeFileSync(file, 'acme\nglobex\n');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(changes).toBe(0);
+    stop();
+  });
+
+  it('with pollMillis 0 and no fs.watch, nothing is noticed', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false })] });
+    await dynamic.start();
+    writeFileSync(file, 'acme\nglobex\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(dynamic.entries).toEqual(['acme']);
+  });
+
+  it('the function watch returns stops the debounce timer and the stat check', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const source = fileAllowlistSource(file, { pollMillis: 20, debounceMillis: 100 });
+    await source.load(); // the stat check compares with what was loaded
+    let changes = 0;
+    const stop = source.watch!(() => changes++);
+    writeFileSync(file, 'acme\nglobex\n');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stop();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(changes).toBe(0);
+  });
+
+  it('retries a file refused for its content only once it changes', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'a\nb\nc\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), maxEntries: 2, sources: [fileAllowlistSource(file, { pollMillis: 20, useWatch: false })] });
+    await dynamic.start();
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 1 }]);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // many stat periods: not retried
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 1 }]);
+    writeFileSync(file, 'a\nb\n');
+    await waitFor(() => (dynamic.entries.length === 2 ? true : undefined), 5_000, 'reload once fixed');
+  });
+});
+
+describe('readAllowlistFile closes what it opens', () => {
+  it('leaves no descriptor open, read or refused', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\nglobex\n');
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) {
+      await readAllowlistFile(file);
+      await readAllowlistFile(file, { maxBytes: 4 }).catch(() => undefined);
+      await readAllowlistFile(file, { maxEntries: 1 }).catch(() => undefined);
+    }
+    expect(open()).toBeLessThanOrEqual(before);
+  });
+
+  it('names its errors AllowlistSourceError, and a directory as such', async () => {
+    await expect(readAllowlistFile(dir)).rejects.toMatchObject({ name: 'AllowlistSourceError', message: 'a directory, not a regular file', code: 'EISDIR' });
   });
 });
