@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         break;
       }
       case 'service': {
-        const { ratios, spreads, cpuRatios, miscounted, recorderNs, helloCpuMicros } = await service();
+        const { ratios, spreads, cpuRatios, cpuMicros, miscounted, recorderNs, helloCpuMicros } = await service();
         const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)} %`;
         // The per-round spread goes with every ratio: on a shared machine it can span the target.
         const spread = (key: string): string => `rounds ${pct(spreads[key]![0])} – ${pct(spreads[key]![1])}`;
@@ -74,6 +74,15 @@ async function main(): Promise<void> {
           const kit = ratios[`${server} hello kit`]!;
           const cpu = cpuRatios[`${server} hello kit`]!;
           summary.push([`7 ${server}, hello-world handler, with the kit: throughput vs no metrics`, '>= 99 %', `${pct(kit)} ${kit >= 0.99 ? 'MET' : 'NOT MET'} (${spread(`${server} hello kit`)}; server CPU per request ${pct(cpu)})`]);
+          const floor = `${server} hello floor`;
+          if (ratios[floor] === undefined) continue;
+          // What subscribing to Node's two HTTP diagnostics channels and timing each request costs before anything is recorded.
+          summary.push([`7 ${server}, hello-world handler, the floor (diagnostics channels + timing, nothing recorded): throughput vs no metrics`, 'reported', `${pct(ratios[floor]!)} (${spread(floor)}; server CPU per request ${pct(cpuRatios[floor]!)})`]);
+          const micros = (variant: string): number | undefined => cpuMicros[`${server} hello ${variant}`];
+          const [none, atFloor, withKit] = [micros('none'), micros('floor'), micros('kit')];
+          if (none !== undefined && atFloor !== undefined && withKit !== undefined) {
+            summary.push([`7 ${server}, hello-world handler: server CPU µs per request, none / floor / kit`, 'reported', `${none.toFixed(2)} / ${atFloor.toFixed(2)} / ${withKit.toFixed(2)} (the kit adds ${(withKit - atFloor).toFixed(2)} µs above the floor)`]);
+          }
         }
         for (const server of ['http', 'express']) {
           // Not the target (which is the hello-world figure): the cost relative to a handler that does some work.

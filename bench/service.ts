@@ -35,7 +35,7 @@
  * must equal the requests the handler served and the responses autocannon
  * received, exactly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ interface AutocannonResult {
 
 type Server = 'http' | 'express';
 type Handler = 'hello' | 'work';
-type Variant = 'none' | 'kit' | 'auto+kit' | 'prom-bundle' | 'kit@compare';
+type Variant = 'none' | 'floor' | 'kit' | 'auto+kit' | 'prom-bundle' | 'kit@compare';
 
 interface Running {
   server: Server;
@@ -75,10 +75,53 @@ interface Running {
 const AUTO_REGISTER = require.resolve('@opentelemetry/auto-instrumentations-node/register');
 const CONNECTIONS: Record<Handler, number> = { hello: 20, work: 64 };
 
+/**
+ * CPUs of the servers and of the load generator. On Linux with two or more
+ * CPUs and `taskset`, every server runs on this process's last CPU and this
+ * process (autocannon) on the others: a server's CPU time per request is then
+ * not inflated by sharing its CPU with the load generator or by moving between
+ * CPUs, which on a 2-CPU machine made it swing by a quarter from round to
+ * round. BENCH_SERVICE_PIN=0 turns it off.
+ */
+interface Pinning {
+  server: number;
+  generator: string;
+  /** This process's CPU list before the part, restored after it. */
+  original: string;
+}
+let pinning: Pinning | undefined;
+
+/** CPU numbers of a list such as `0-3,6`. */
+function cpuList(list: string): number[] {
+  return list.split(',').flatMap((part) => {
+    const [from, to = from] = part.trim().split('-').map(Number);
+    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to)) return [];
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
+
+function pin(): void {
+  if (process.env.BENCH_SERVICE_PIN === '0' || process.platform !== 'linux') return;
+  const probe = spawnSync('taskset', ['-cp', String(process.pid)], { encoding: 'utf8' });
+  const original = probe.status === 0 ? /list:\s*(\S+)/.exec(probe.stdout)?.[1] : undefined;
+  const cpus = original === undefined ? [] : cpuList(original);
+  if (original === undefined || cpus.length < 2) return;
+  const generator = cpus.slice(0, -1).join(',');
+  if (spawnSync('taskset', ['-a', '-cp', generator, String(process.pid)]).status !== 0) return;
+  pinning = { server: cpus[cpus.length - 1]!, generator, original };
+}
+
+function unpin(): void {
+  if (pinning !== undefined) spawnSync('taskset', ['-a', '-cp', pinning.original, String(process.pid)]);
+  pinning = undefined;
+}
+
 async function startServer(server: Server, handler: Handler, variant: Variant): Promise<Running> {
-  const metricsPort = variant === 'none' || variant === 'prom-bundle' ? undefined : await freePort();
+  const metricsPort = variant === 'none' || variant === 'floor' || variant === 'prom-bundle' ? undefined : await freePort();
   const preloads =
-    variant === 'kit'
+    variant === 'floor'
+      ? ['--require', join(BENCH_DIR, 'service-floor.js')]
+      : variant === 'kit'
       ? ['--require', KIT_REGISTER]
       : variant === 'auto+kit'
         ? ['--require', KIT_REGISTER, '--require', AUTO_REGISTER]
@@ -88,7 +131,10 @@ async function startServer(server: Server, handler: Handler, variant: Variant): 
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OTEL_SERVICE_NAME: `bench-${server}-${handler}-${variant}` };
   if (metricsPort !== undefined) env.METRICS_PORT = String(metricsPort);
   if (variant === 'auto+kit') Object.assign(env, { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' });
-  const child = spawn(process.execPath, [...preloads, join(BENCH_DIR, 'service-app.js'), server, handler, ...(variant === 'prom-bundle' ? ['prom-bundle'] : [])], {
+  const argv = [process.execPath, ...preloads, join(BENCH_DIR, 'service-app.js'), server, handler, ...(variant === 'prom-bundle' ? ['prom-bundle'] : [])];
+  // taskset execs node in the same process, so child.pid is the server's.
+  const [command, ...args] = pinning === undefined ? argv : ['taskset', '-c', String(pinning.server), ...argv];
+  const child = spawn(command!, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
@@ -240,6 +286,8 @@ export interface ServiceResult {
   spreads: Record<string, [number, number]>;
   /** Server CPU time per request relative to `none` (median of per-round ratios), by `server handler variant`. */
   cpuRatios: Record<string, number>;
+  /** Server CPU µs per request (median over rounds), by `server handler variant`, `none` included. */
+  cpuMicros: Record<string, number>;
   /** Variants with the kit whose endpoint did not count exactly the requests served (empty: all exact). */
   miscounted: string[];
   /** CPU ns per request the kit's HTTP recorder adds (`kit`, and `kit@compare` with BENCH_SERVICE_COMPARE). */
@@ -250,9 +298,11 @@ export interface ServiceResult {
 
 const PLAN: [Server, Handler, Variant][] = [
   ['http', 'hello', 'none'],
+  ['http', 'hello', 'floor'],
   ['http', 'hello', 'kit'],
   ['http', 'hello', 'auto+kit'],
   ['express', 'hello', 'none'],
+  ['express', 'hello', 'floor'],
   ['express', 'hello', 'kit'],
   ['express', 'hello', 'auto+kit'],
   ['express', 'hello', 'prom-bundle'],
@@ -285,9 +335,11 @@ export async function service(): Promise<ServiceResult> {
   const maxRequests = envInt('BENCH_SERVICE_MAX_REQUESTS', 200_000);
   const warmup = envInt('BENCH_SERVICE_WARMUP_REQUESTS', 20_000);
   const limitMs = Math.max(60_000, seconds * 20_000);
+  pin();
   console.log(
     `\n# service: node:http and Express 5 under autocannon (hello: ${CONNECTIONS.hello} connections, work: ${CONNECTIONS.work}; ` +
-      `a warm-up round of ${warmup} requests, then ${rounds} rounds per variant of about ${seconds} s, at most ${maxRequests} requests)`,
+      `a warm-up round of ${warmup} requests, then ${rounds} rounds per variant of about ${seconds} s, at most ${maxRequests} requests; ` +
+      (pinning === undefined ? 'not pinned to CPUs)' : `servers on CPU ${pinning.server}, autocannon on CPU ${pinning.generator})`),
   );
   const running: Running[] = [];
   try {
@@ -308,6 +360,7 @@ export async function service(): Promise<ServiceResult> {
     }
     const ratios: Record<string, number> = {};
     const cpuRatios: Record<string, number> = {};
+    const cpuMicros: Record<string, number> = {};
     const spreads: Record<string, [number, number]> = {};
     const miscounted: string[] = [];
     const rows: (string | number)[][] = [];
@@ -320,6 +373,7 @@ export async function service(): Promise<ServiceResult> {
       const ratio = median(perRound);
       const cpus = own.map((r) => r.cpu).filter((c): c is number => c !== undefined);
       const cpuRatio = cpus.length === own.length ? median(own.map((r, i) => r.cpu! / baseRounds[i]!.cpu!)) : Number.NaN;
+      if (cpus.length === own.length) cpuMicros[key] = median(cpus);
       if (target.variant !== 'none') {
         ratios[key] = ratio;
         cpuRatios[key] = cpuRatio;
@@ -356,8 +410,9 @@ export async function service(): Promise<ServiceResult> {
     const helloNone = running.find((r) => r.server === 'http' && r.handler === 'hello' && r.variant === 'none');
     const helloCpus = helloNone === undefined ? [] : measured.get(helloNone)!.map((r) => r.cpu);
     const helloCpuMicros = helloCpus.length > 0 && helloCpus.every((c) => c !== undefined) ? median(helloCpus as number[]) : undefined;
-    return { ratios, spreads, cpuRatios, miscounted, recorderNs, helloCpuMicros };
+    return { ratios, spreads, cpuRatios, cpuMicros, miscounted, recorderNs, helloCpuMicros };
   } finally {
     for (const target of running) if (target.child.exitCode === null && target.child.pid !== undefined) process.kill(target.child.pid, 'SIGKILL');
+    unpin();
   }
 }
