@@ -63,6 +63,7 @@ describe('the current runtime', () => {
     const detached = currentRuntime();
     expect(currentRuntime()).toBe(detached);
     expect(detached.labelName).toBe('workspace_id');
+    expect(detached.enforcement.started).toBe(false); // without a kit, no declaration is late
     delete process.env.METRICS_COLLECTOR_INTERVAL;
     expect(detached.collectorIntervalMillis).toBe(5_000);
     process.env.METRICS_COLLECTOR_INTERVAL = '7';
