@@ -33,7 +33,6 @@ export function templateOf(request: IncomingMessage): unknown {
   try {
     const tagged = (request as TaggedRequest)[ROUTE_TEMPLATE];
     return tagged !== undefined ? tagged : expressRoute(request);
-    // Stryker disable next-line BlockStatement: an empty catch block returns undefined as well
   } catch {
     return undefined;
   }
