@@ -30,6 +30,7 @@ export type ValueRules = Readonly<Record<string, (value: unknown) => AttributeVa
  * a value (no allocation: the usual case on hot paths), else a copy.
  */
 export function withRules(attributes: Attributes, rules: ValueRules | undefined): Attributes {
+  // Stryker disable next-line ConditionalExpression: shortcut; for-in over undefined runs no iteration, and the same object is returned
   if (rules === undefined) return attributes;
   let out: Attributes | undefined;
   for (const key in rules) {

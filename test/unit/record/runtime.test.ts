@@ -230,3 +230,81 @@ describe('input checks', () => {
     expect([fresh.value('-x'), fresh.value('x'.repeat(128)), fresh.value('x'.repeat(129))]).toStrictEqual(['__other__', 'x'.repeat(128), '__other__']);
   });
 });
+
+describe('InstrumentTable registrations', () => {
+  it('rebind() attaches the registrations to a new provider without any recording', async () => {
+    const first = sdk();
+    let provider: ApiMeterProvider = first.provider;
+    const table = new InstrumentTable(VIEWS_PATH, new Enforcement(true), () => provider);
+    table.register(OBS_GAUGE, (observe) => observe(5));
+    const second = sdk();
+    provider = second.provider;
+    table.rebind();
+    expect(((await second.collect())[0] as GaugeMetricData).dataPoints[0]!.value).toBe(5);
+  });
+
+  it('a registration made after the provider changed goes to the new provider', async () => {
+    const first = sdk();
+    let provider: ApiMeterProvider = first.provider;
+    const table = new InstrumentTable(VIEWS_PATH, new Enforcement(true), () => provider);
+    expect(table.isNoop()).toBe(false); // bound to the first
+    const second = sdk();
+    provider = second.provider;
+    table.register(OBS_GAUGE, (observe) => observe(9));
+    expect(((await second.collect())[0] as GaugeMetricData).dataPoints[0]!.value).toBe(9);
+    expect(await first.collect()).toStrictEqual([]);
+  });
+
+  it('stopping twice removes only its own registration', async () => {
+    const first = sdk();
+    let provider: ApiMeterProvider = first.provider;
+    const table = new InstrumentTable(VIEWS_PATH, new Enforcement(true), () => provider);
+    const stopA = table.register(OBS_GAUGE, (observe) => observe(1));
+    table.register(OBS_COUNTER, (observe) => observe(2));
+    stopA();
+    stopA();
+    const second = sdk();
+    provider = second.provider;
+    table.rebind();
+    const data = byName(await second.collect());
+    expect(Object.keys(data)).toStrictEqual(['t.obs.counter']);
+    expect((data['t.obs.counter'] as SumMetricData).dataPoints[0]!.value).toBe(2);
+  });
+
+  it('never calls a late (unenforced) observable’s callback, even while registered', async () => {
+    const { provider, collect } = sdk();
+    const enforcement = new Enforcement(true);
+    enforcement.markUnenforced(OBS_GAUGE);
+    const table = new InstrumentTable(VIEWS_PATH, enforcement, () => provider);
+    let called = 0;
+    table.register(OBS_GAUGE, (observe) => {
+      called++;
+      observe(1);
+    });
+    expect(await collect()).toStrictEqual([]);
+    expect(called).toBe(0);
+  });
+
+  it('creates observables with the declaration’s unit and description', async () => {
+    const { provider, collect } = sdk();
+    const table = new InstrumentTable(VIEWS_PATH, new Enforcement(true), () => provider);
+    table.register(OBS_UPDOWN, (observe) => observe(1));
+    const [metric] = await collect();
+    expect([metric!.descriptor.unit, metric!.descriptor.description]).toStrictEqual(['{thing}', 't.obs.updown things.']);
+  });
+
+  it('warns once per throwing metric: two throwing callbacks, two lines', async () => {
+    const { provider, collect } = sdk();
+    const table = new InstrumentTable(VIEWS_PATH, new Enforcement(true), () => provider);
+    for (const decl of [OBS_GAUGE, OBS_COUNTER]) {
+      table.register(decl, () => {
+        throw new Error('user bug');
+      });
+    }
+    await collect();
+    expect(lines).toStrictEqual([
+      '[otel-workspace-metrics] warn: observation callback for t.obs.gauge threw; skipped this collection',
+      '[otel-workspace-metrics] warn: observation callback for t.obs.counter threw; skipped this collection',
+    ]);
+  });
+});

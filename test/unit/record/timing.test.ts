@@ -213,3 +213,60 @@ describe('types', () => {
     return typed;
   });
 });
+
+describe('timing edges', () => {
+  it('a plain stopwatch never warns, however often it is read', () => {
+    const elapsed = startTimer();
+    expect(elapsed()).toBeGreaterThanOrEqual(0);
+    expect(elapsed()).toBeGreaterThanOrEqual(0);
+    expect(lines).toStrictEqual([]);
+  });
+
+  it('takes fields only from plain objects: a string, an array or null adds none', () => {
+    const { recorder, calls } = spy<Record<string, unknown>>();
+    startTimer(recorder as never, 'ab' as never)(['x'] as never);
+    startTimer(recorder as never, null as never)(null as never);
+    startTimer(recorder as never, ['y'] as never)('cd' as never);
+    expect(calls.map((call) => Object.keys(call))).toStrictEqual([['durationSeconds'], ['durationSeconds'], ['durationSeconds']]);
+  });
+
+  it('timeAsync: fixed fields only from a plain object; a thrown null is rethrown as it is and recorded as an error', async () => {
+    const { recorder, calls } = spy<Record<string, unknown>>();
+    await timeAsync(recorder as never, 'ab' as never, () => 1);
+    await expect(timeAsync(recorder as never, {} as never, () => Promise.reject(null))).rejects.toBeNull();
+    const named = function TimeoutError() {}; // a function named like a timeout is not an error object
+    await expect(
+      timeAsync(recorder as never, {} as never, () => {
+        throw named;
+      }),
+    ).rejects.toBe(named);
+    expect(calls.map(({ durationSeconds: _d, ...rest }) => rest)).toStrictEqual([{ status: 'ok' }, { status: 'error' }, { status: 'error' }]);
+  });
+
+  it('says exactly what went wrong, once per kind', async () => {
+    const end = startTimer(() => {
+      throw new Error('custom recorder bug');
+    });
+    end();
+    end();
+    startTimer(42 as never)();
+    await timeAsync(42 as never, {} as never, () => 1);
+    await expect(
+      timeAsync(spy().recorder as never, {} as never, () => Promise.reject(new Error('x')), {
+        onError: () => {
+          throw new Error('onError bug');
+        },
+      }),
+    ).rejects.toThrow('x');
+    expect(lines).toStrictEqual([
+      '[otel-workspace-metrics] warn: a recorder passed to startTimer/timeAsync threw; the measurement was dropped',
+      '[otel-workspace-metrics] warn: startTimer: end() called again; the first call already recorded',
+      '[otel-workspace-metrics] warn: startTimer: the recorder is not a function; nothing recorded',
+      '[otel-workspace-metrics] warn: timeAsync: onError threw; recorded the failure without its fields',
+    ]);
+    resetLogWindows();
+    lines.length = 0;
+    await timeAsync(42 as never, {} as never, () => 1);
+    expect(lines).toStrictEqual(['[otel-workspace-metrics] warn: timeAsync: the recorder is not a function; nothing recorded']);
+  });
+});
