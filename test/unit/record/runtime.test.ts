@@ -120,16 +120,10 @@ describe('InstrumentTable', () => {
     const { provider, collect } = sdk();
     const enforcement = new Enforcement(true);
     enforcement.markUnenforced(COUNTER);
-    enforcement.markUnenforced(OBS_GAUGE);
     const table = new InstrumentTable(VIEWS_PATH, enforcement, () => provider);
     (table.sync(COUNTER) as { add(v: number): void }).add(1);
-    let called = 0;
-    table.register(OBS_GAUGE, (observe) => {
-      called++;
-      observe(1);
-    })();
+    // (a late observable: 'never calls a late (unenforced) observable’s callback, even while registered' below)
     expect(await collect()).toStrictEqual([]);
-    expect(called).toBe(0);
     await provider.shutdown();
   });
 
