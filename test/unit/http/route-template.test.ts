@@ -4,24 +4,16 @@
  * a request that cannot be tagged, or read, never throws and says so once.
  */
 import type { IncomingMessage } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setHttpRoute, templateOf } from '../../../src/http/route-template';
 import { routeTemplate } from '../../../src/http/route';
 
 /** The route label of a finished request: its template, if template-shaped. */
 const routeOf = (request: IncomingMessage) => routeTemplate(templateOf(request));
-import { resetLogWindows, setLogSink, type LogSink } from '../../../src/log';
+import { resetLogWindows } from '../../../src/log';
+import { captureLogs } from '../../helpers/logs';
 
-let lines: string[] = [];
-let previous: LogSink | undefined;
-beforeEach(() => {
-  lines = [];
-  resetLogWindows();
-  previous = setLogSink((line) => lines.push(line));
-});
-afterEach(() => {
-  if (previous) setLogSink(previous);
-});
+const lines = captureLogs();
 
 const request = (fields: Record<string, unknown> = {}) => ({ ...fields }) as unknown as IncomingMessage;
 

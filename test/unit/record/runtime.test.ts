@@ -17,23 +17,14 @@ import {
   type MetricData,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InstrumentTable, RuntimeState, VIEWS_PATH, METER_NAME, type RecordingPath, type SyncInstrument } from '../../../src/record/runtime';
 import { Enforcement } from '../../../src/model/enforcement';
 import type { MetricDeclaration } from '../../../src/model/types';
 import { BoundedLabel, isRecord, nonNegative, oneOf, required, status } from '../../../src/record/validate';
-import { resetLogWindows, setLogSink, type LogSink } from '../../../src/log';
+import { captureLogs } from '../../helpers/logs';
 
-let lines: string[] = [];
-let previous: LogSink | undefined;
-beforeEach(() => {
-  lines = [];
-  resetLogWindows();
-  previous = setLogSink((line) => lines.push(line));
-});
-afterEach(() => {
-  if (previous) setLogSink(previous);
-});
+const lines = captureLogs();
 
 const decl = (name: string, kind: MetricDeclaration['kind']): MetricDeclaration => ({ name, kind, unit: '{thing}', description: `${name} things.`, labels: [] });
 const COUNTER = decl('t.counter', 'counter');
