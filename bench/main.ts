@@ -83,6 +83,15 @@ async function main(): Promise<void> {
           if (none !== undefined && atFloor !== undefined && withKit !== undefined) {
             summary.push([`7 ${server}, hello-world handler: server CPU µs per request, none / floor / kit`, 'reported', `${none.toFixed(2)} / ${atFloor.toFixed(2)} / ${withKit.toFixed(2)} (the kit adds ${(withKit - atFloor).toFixed(2)} µs above the floor)`]);
           }
+          // Where the kit's cost goes: the same medians with one part of the kit off.
+          const [noRuntime, noHttp] = [micros('kit -runtime'), micros('kit -http')];
+          if (none !== undefined && withKit !== undefined && noRuntime !== undefined && noHttp !== undefined) {
+            summary.push([
+              `7 ${server}, hello-world handler: server CPU µs per request, kit / kit -runtime / kit -http`,
+              'reported',
+              `${withKit.toFixed(2)} / ${noRuntime.toFixed(2)} / ${noHttp.toFixed(2)} (runtime metrics ${(withKit - noRuntime).toFixed(2)} µs, HTTP recorder ${(withKit - noHttp).toFixed(2)} µs, the kit recording nothing ${(noHttp - none).toFixed(2)} µs)`,
+            ]);
+          }
         }
         for (const server of ['http', 'express']) {
           // Not the target (which is the hello-world figure): the cost relative to a handler that does some work.

@@ -7,7 +7,15 @@
  * in these variants:
  *
  *   none        no metrics
+ *   floor       bench/service-floor.ts: the two diagnostics channels and the
+ *               timing any such recorder needs, nothing recorded
  *   kit         --require otel-workspace-metrics/register
+ *   kit -runtime  the preload with METRICS_RUNTIME=off (hello handler only):
+ *               `kit` minus this is what the runtime metrics cost
+ *   kit -http   bench/service-kit-no-http.ts, the preload with the kit's HTTP
+ *               recorder off (hello handler only): `kit` minus this is what
+ *               the recorder costs in the server, this minus `none` what the
+ *               rest of the kit (SDK, runtime metrics, endpoint) costs
  *   auto+kit    --require otel-workspace-metrics/register, then
  *               --require @opentelemetry/auto-instrumentations-node/register
  *               (the supported order, README "Using it with the OpenTelemetry
@@ -55,7 +63,7 @@ interface AutocannonResult {
 
 type Server = 'http' | 'express';
 type Handler = 'hello' | 'work';
-type Variant = 'none' | 'floor' | 'kit' | 'auto+kit' | 'prom-bundle' | 'kit@compare';
+type Variant = 'none' | 'floor' | 'kit' | 'kit -runtime' | 'kit -http' | 'auto+kit' | 'prom-bundle' | 'kit@compare';
 
 interface Running {
   server: Server;
@@ -121,8 +129,10 @@ async function startServer(server: Server, handler: Handler, variant: Variant): 
   const preloads =
     variant === 'floor'
       ? ['--require', join(BENCH_DIR, 'service-floor.js')]
-      : variant === 'kit'
+      : variant === 'kit' || variant === 'kit -runtime'
       ? ['--require', KIT_REGISTER]
+      : variant === 'kit -http'
+        ? ['--require', join(BENCH_DIR, 'service-kit-no-http.js')]
       : variant === 'auto+kit'
         ? ['--require', KIT_REGISTER, '--require', AUTO_REGISTER]
         : variant === 'kit@compare'
@@ -130,6 +140,7 @@ async function startServer(server: Server, handler: Handler, variant: Variant): 
           : [];
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OTEL_SERVICE_NAME: `bench-${server}-${handler}-${variant}` };
   if (metricsPort !== undefined) env.METRICS_PORT = String(metricsPort);
+  if (variant === 'kit -runtime') env.METRICS_RUNTIME = 'off';
   if (variant === 'auto+kit') Object.assign(env, { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' });
   const argv = [process.execPath, ...preloads, join(BENCH_DIR, 'service-app.js'), server, handler, ...(variant === 'prom-bundle' ? ['prom-bundle'] : [])];
   // taskset execs node in the same process, so child.pid is the server's.
@@ -300,10 +311,14 @@ const PLAN: [Server, Handler, Variant][] = [
   ['http', 'hello', 'none'],
   ['http', 'hello', 'floor'],
   ['http', 'hello', 'kit'],
+  ['http', 'hello', 'kit -runtime'],
+  ['http', 'hello', 'kit -http'],
   ['http', 'hello', 'auto+kit'],
   ['express', 'hello', 'none'],
   ['express', 'hello', 'floor'],
   ['express', 'hello', 'kit'],
+  ['express', 'hello', 'kit -runtime'],
+  ['express', 'hello', 'kit -http'],
   ['express', 'hello', 'auto+kit'],
   ['express', 'hello', 'prom-bundle'],
   ['http', 'work', 'none'],
@@ -383,9 +398,11 @@ export async function service(): Promise<ServiceResult> {
       const served = await servedCount(target);
       let count = '-';
       if (counted !== undefined) {
-        const exact = counted === served && served === target.completed;
+        // Without its HTTP recorder the kit must count nothing (else the variant would not measure what it says).
+        const expected = target.variant === 'kit -http' ? 0 : served;
+        const exact = counted === expected && served === target.completed;
         if (!exact) miscounted.push(key);
-        count = `${counted} of ${served} served, ${target.completed} answered: ${exact ? 'exact' : 'MISMATCH'}`;
+        count = `${counted} of ${served} served (${expected} expected), ${target.completed} answered: ${exact ? 'exact' : 'MISMATCH'}`;
       }
       rows.push([
         target.server,

@@ -15,22 +15,11 @@ import { WorkspacePolicy, sampleHash, sampleThreshold } from '../src/policy/work
 import { canonicalWorkspacePath } from '../src/model/canonical';
 import { canonicalEntries, splitAllowlistText } from '../src/policy/allowlist-sources';
 import { parseAllowlist } from '../src/config/env';
+import { prng } from '../test/helpers/prng';
 
 export const VECTORS_PATH = join(__dirname, '..', 'otel-collector', 'processor', 'workspacepolicyprocessor', 'testdata', 'policy-vectors.json');
 /** From dist-bench/scripts/ the repo root is two levels further up. */
 const ROOT_FROM_DIST = join(__dirname, '..', '..');
-
-/** Deterministic PRNG (mulberry32): the vectors never change unless the code does. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE: string[] = [
   '', ' ', '\t', 'acme', 'ACME', ' acme ', '\tAcMe\r\n', '\u00a0acme', 'acme\u00a0', '\u212Aacme', '\u212A', 'k\u212A',

@@ -26,6 +26,7 @@ import { parseExposition } from '../../src/exposition/parse';
 import { startCollector, type RunningCollector } from '../helpers/collector';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus';
 import { httpText, spawnTracked, waitFor } from '../helpers/processes';
+import { prng } from '../helpers/prng';
 
 const WORKSPACES = 2_000;
 const ALLOWLIST = ['ws-0000', 'ws-0001', 'ws-0002', 'ws-0003', 'ws-0004'];
@@ -47,18 +48,6 @@ const KIT_SERIES = (KIT_ALLOWLIST.length + 1) * STATUSES.length;
 const ws = (i: number) => `ws-${String(i).padStart(4, '0')}`;
 const NS = (ms: number) => `${BigInt(ms) * 1_000_000n}`;
 const attrs = (o: Record<string, string>) => Object.entries(o).map(([key, v]) => ({ key, value: { stringValue: v } }));
-
-/** mulberry32: a seeded PRNG, so every cut is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cumulative counts of collection c: they grow with c. */
 const count = (c: number, i: number, status: number) => c * (1 + (i % 3)) + status * (i % 2);

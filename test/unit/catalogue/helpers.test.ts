@@ -3,30 +3,23 @@
  * warning that names the helper and field (never the value), nothing throws,
  * free-form labels stay bounded, and the set/observe gauge styles behave.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelValues, startInMemory, total, type InMemoryKit } from '../../helpers/in-memory';
 import { resetLogWindows } from '../../../src/log';
 import * as api from '../../../src/index';
+import { captureLogs } from '../../helpers/logs';
 
 const SECRET = 'secret-token-do-not-log';
 
 let memory: InMemoryKit;
-let lines: string[] = [];
-let restoreSink: ((line: string) => void) | undefined;
+const lines = captureLogs();
 
 beforeAll(() => {
   memory = startInMemory({ METRICS_WORKSPACE_LABEL: 'on', METRICS_WORKSPACE_ALLOWLIST: 'acme' });
-  restoreSink = api.setLogSink((line) => lines.push(line));
 });
 
 afterAll(async () => {
-  if (restoreSink) api.setLogSink(restoreSink);
   await memory.kit.shutdown();
-});
-
-beforeEach(() => {
-  lines = [];
-  resetLogWindows();
 });
 
 type AnyHelper = (input: unknown) => void;

@@ -5,12 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { DynamicAllowlist, WorkspacePolicy, fileAllowlistSource, splitAllowlistText, staticAllowlistSource, type AllowlistSource } from '../../../src/exports/policy';
-import { resetLogWindows, setLogSink } from '../../../src/log';
+import { resetLogWindows } from '../../../src/log';
 import { AllowlistSourceError, AllowlistTextReader, readAllowlistFile } from '../../../src/policy/allowlist-sources';
 import { waitFor } from '../../helpers/processes';
 import { ALLOWLIST_ENTRY_SHAPE } from '../../../src/model/canonical';
+import { captureLogs } from '../../helpers/logs';
 
-let logs: string[] = [];
+const logs = captureLogs();
 /** Every allowlist a test starts; afterEach stops them, so a failed test leaves no poller behind to log into the next test's window. */
 const running: DynamicAllowlist[] = [];
 class TrackedAllowlist extends DynamicAllowlist {
@@ -19,19 +20,14 @@ class TrackedAllowlist extends DynamicAllowlist {
     running.push(this);
   }
 }
-let restoreSink: ((line: string) => void) | undefined;
 let dir: string;
 
 beforeEach(() => {
-  logs = [];
-  resetLogWindows();
-  restoreSink = setLogSink((line) => logs.push(line));
   dir = mkdtempSync(join(tmpdir(), 'owm-allowlist-'));
 });
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((dynamic) => dynamic.stop()));
-  if (restoreSink) setLogSink(restoreSink);
   rmSync(dir, { recursive: true, force: true });
 });
 

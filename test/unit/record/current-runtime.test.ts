@@ -7,29 +7,22 @@
  */
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { InstrumentTable, RuntimeState, VIEWS_PATH, currentRuntime, installRuntime, removeRuntime, type RecordingRuntime } from '../../../src/record/runtime';
 import { registerObservation, isNoop } from '../../../src/record/instruments';
 import { withWorkspace, workspaceLabelName } from '../../../src/record/workspace-attribute';
 import { LabelCap, defineRecorder, refuse, required } from '../../../src/record/validate';
 import { Enforcement } from '../../../src/model/enforcement';
 import type { MetricDeclaration } from '../../../src/model/types';
-import { resetLogWindows, setLogSink, type LogSink } from '../../../src/log';
+import { captureLogs } from '../../helpers/logs';
 
-let lines: string[] = [];
-let previous: LogSink | undefined;
+const lines = captureLogs();
 const savedInterval = process.env.METRICS_COLLECTOR_INTERVAL;
-beforeEach(() => {
-  lines = [];
-  resetLogWindows();
-  previous = setLogSink((line) => lines.push(line));
-});
 afterEach(() => {
   removeRuntime(currentRuntime());
   metrics.disable();
   if (savedInterval === undefined) delete process.env.METRICS_COLLECTOR_INTERVAL;
   else process.env.METRICS_COLLECTOR_INTERVAL = savedInterval;
-  if (previous) setLogSink(previous);
 });
 
 const OBS: MetricDeclaration = { name: 't.rt.gauge', kind: 'observableGauge', unit: '{x}', description: 'X.', labels: [] };

@@ -13,17 +13,13 @@ import { CurrentValues, defineObserver } from '../../../src/record/current-value
 import { currentRuntime, removeRuntime } from '../../../src/record/runtime';
 import { required } from '../../../src/record/validate';
 import type { MetricDeclaration } from '../../../src/model/types';
-import { resetLogWindows, setLogSink, type LogSink } from '../../../src/log';
+import { captureLogs } from '../../helpers/logs';
 
-let lines: string[] = [];
-let previous: LogSink | undefined;
+const lines = captureLogs();
 let collect: () => Promise<Array<{ value: unknown; attributes: Attributes }>>;
 const GAUGE: MetricDeclaration = { name: 't.current', kind: 'observableGauge', unit: '{item}', description: 'Items.', labels: ['pool', 'kind'] };
 
 beforeEach(() => {
-  lines = [];
-  resetLogWindows();
-  previous = setLogSink((line) => lines.push(line));
   const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.DELTA), exportIntervalMillis: 3_600_000 });
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   collect = async () => {
@@ -35,7 +31,6 @@ beforeEach(() => {
 afterEach(() => {
   metrics.disable();
   removeRuntime(currentRuntime());
-  if (previous) setLogSink(previous);
 });
 
 describe('CurrentValues', () => {

@@ -1,26 +1,19 @@
 /** startTimer / timeAsync: outcome statuses, rethrow, return values, never throwing on bad input. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInMemory, total, type InMemoryKit } from '../../helpers/in-memory';
 import { resetLogWindows } from '../../../src/log';
-import { recordActionExecution, recordDatabaseOperation, recordRateLimiterDelay, recordSessionDuration, setLogSink, startTimer, statusOfError, timeAsync, type ActionExecution, type DatabaseOperation } from '../../../src/index';
+import { recordActionExecution, recordDatabaseOperation, recordRateLimiterDelay, recordSessionDuration, startTimer, statusOfError, timeAsync, type ActionExecution, type DatabaseOperation } from '../../../src/index';
+import { captureLogs } from '../../helpers/logs';
 
 let memory: InMemoryKit;
-let lines: string[] = [];
-let restoreSink: ((line: string) => void) | undefined;
+const lines = captureLogs();
 
 beforeAll(() => {
   memory = startInMemory({});
-  restoreSink = setLogSink((line) => lines.push(line));
 });
 
 afterAll(async () => {
-  if (restoreSink) setLogSink(restoreSink);
   await memory.kit.shutdown();
-});
-
-beforeEach(() => {
-  lines = [];
-  resetLogWindows();
 });
 
 /** A fake recorder that keeps what it was given. */

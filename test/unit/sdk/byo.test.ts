@@ -15,26 +15,21 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { createWorkspaceMetrics, FOREIGN_PROVIDER_ERROR } from '../../../src/exports/sdk';
 import { staticAllowlistSource } from '../../../src/exports/policy';
 import { recordActionExecution, start } from '../../../src/index';
-import { resetLogWindows, setLogSink } from '../../../src/log';
 import { labelValues, total } from '../../../src/testing/in-memory';
 import type { Kit } from '../../../src/sdk/start';
+import { captureLogs } from '../../helpers/logs';
 
-let logs: string[] = [];
-let restoreSink: ((line: string) => void) | undefined;
+const logs = captureLogs();
 let dir: string;
 const stops: Array<() => Promise<void>> = [];
 
 beforeEach(() => {
-  logs = [];
-  resetLogWindows();
-  restoreSink = setLogSink((line) => logs.push(line));
   dir = mkdtempSync(join(tmpdir(), 'owm-byo-'));
 });
 
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
   metrics.disable();
-  if (restoreSink) setLogSink(restoreSink);
   rmSync(dir, { recursive: true, force: true });
 });
 
