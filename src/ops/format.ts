@@ -31,7 +31,7 @@ export function pascalCase(name: string): string {
 }
 
 /** Go's `%.4g` for the values the alert templates print (Go rounds an exact tie to even, toPrecision up). */
-function g4(value: number): string {
+export function g4(value: number): string {
   // Stryker disable next-line ConditionalExpression,LogicalOperator: 0, ±Infinity and NaN make `scaled` NaN below, and toPrecision prints them the same
   if (value === 0 || !Number.isFinite(value)) return String(value);
   const scale = 10 ** (3 - Math.floor(Math.log10(Math.abs(value))));
@@ -41,6 +41,17 @@ function g4(value: number): string {
     return String((Math.sign(value) * (down % 2 === 0 ? down : down + 1)) / scale);
   }
   return String(Number(value.toPrecision(4)));
+}
+
+/** Prometheus's `humanize1024` template function: binary prefixes up to Ei, then Go's `%.4g`. */
+export function humanize1024(value: number): string {
+  let prefix = '';
+  for (const p of ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei']) {
+    if (Math.abs(value) < 1024) break;
+    prefix = p;
+    value /= 1024;
+  }
+  return `${g4(value)}${prefix}`;
 }
 
 /** Prometheus's `humanizeDuration` template function, for seconds of one second or more (and 0). */

@@ -6,7 +6,7 @@
  */
 import { EVENT_LOOP_DELAY_METRICS, gcDuration, heapSizeLimit, heapUsed, processCpuTime, processMemoryUsage, processUptime } from '../catalogue/runtime';
 import type { OpsOptions } from './options';
-import { humanizeDuration, humanizePercentage, num } from './format';
+import { g4, humanize1024, humanizeDuration, humanizePercentage, num } from './format';
 import { series, sum } from './metrics';
 import { constant, growing, sample, type AlertTestSpec, type InputSeries, type RecordingTestCase } from './rule-tests';
 import { bytesText, runtimeRecorded } from './rules-runtime';
@@ -21,20 +21,6 @@ const UPTIME = series(processUptime);
 
 const first = { job: 'api', instance: 'api-1' };
 const second = { job: 'api', instance: 'api-2' };
-
-/** Prometheus's `%.4g` for the values these cases print. */
-const g4 = (value: number) => String(Number(value.toPrecision(4)));
-
-/** Prometheus's `humanize1024` (values above 1). */
-export function humanize1024(value: number): string {
-  let prefix = '';
-  for (const p of ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei']) {
-    if (Math.abs(value) < 1024) break;
-    prefix = p;
-    value /= 1024;
-  }
-  return `${g4(value)}${prefix}`;
-}
 
 /** Prometheus's `humanizeDuration`, sub-second values included (ms). */
 function duration(seconds: number): string {

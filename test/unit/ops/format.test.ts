@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { humanizeDuration, humanizePercentage, num, pascalCase, percent, serviceSeries } from '../../../src/ops/format';
+import { humanize1024, humanizeDuration, humanizePercentage, num, pascalCase, percent, serviceSeries } from '../../../src/ops/format';
 import { by, increase, maxBy, minBy, quantile, rate, rateRatio, selector, sumBy } from '../../../src/ops/promql';
 import { DEFAULT_OPS_OPTIONS, loadOpsConfig, opsOptions, opsOptionsFromConfig, runbookAnchor } from '../../../src/ops/options';
 import { toYaml } from '../../../src/ops/yaml';
@@ -40,6 +40,29 @@ describe('Prometheus template functions', () => {
   it('humanizeDuration refuses sub-second values (not needed, and formatted differently)', () => {
     expect(() => humanizeDuration(0.5)).toThrow('humanizeDuration: sub-second values are not needed here');
     expect(() => humanizeDuration(-0.999)).toThrow();
+  });
+
+  // Prometheus: `humanize1024` divides by 1024 while |v| >= 1024 (prefixes ki … Ei), then prints `%.4g`.
+  it.each([
+    [0, '0'],
+    [1, '1'],
+    [1023, '1023'],
+    [1023.99, '1024'], // %.4g rounds, the prefix was chosen before
+    [1024, '1ki'],
+    [1536, '1.5ki'],
+    [1025, '1.001ki'],
+    [1024 ** 2 - 1, '1024ki'],
+    [1024 ** 2, '1Mi'],
+    [2.5 * 1024 ** 2, '2.5Mi'],
+    [1024 ** 3, '1Gi'],
+    [3 * 1024 ** 4, '3Ti'],
+    [1024 ** 5, '1Pi'],
+    [1024 ** 6, '1Ei'],
+    [2048 * 1024 ** 6, '2048Ei'], // no prefix past Ei
+    [1.0625 * 1024 ** 3, '1.062Gi'], // an exact tie: Go rounds to even
+    [-1536, '-1.5ki'],
+  ])('humanize1024(%j) = %j', (value, text) => {
+    expect(humanize1024(value)).toBe(text);
   });
 
   it.each([

@@ -18,6 +18,7 @@ import type { CliIo } from '../../../src/cli/io';
 import { declaredMetrics } from '../../../src/ops/custom';
 import { DASHBOARD_DIR, RULE_FILES, RULE_TEST_FILES, renderArtifacts } from '../../../src/ops/generate';
 import { opsOptions, opsOptionsFromConfig } from '../../../src/ops/options';
+import { recordingTestsYaml, serviceLabels } from '../../../src/ops/rule-tests';
 import { promtoolBinary } from '../../helpers/binaries';
 import { catalogueSeries, nameProblems } from './rules-promql';
 
@@ -351,4 +352,50 @@ describe('families declared with declareMetrics', () => {
     const broken = promtool(['test', 'rules', RULE_TEST_FILES.alerts], dir);
     expect(broken.status).not.toBe(0);
   }, 300_000);
+});
+
+describe('promtool inputs under a service selector (selectors.service)', () => {
+  const labels = (service: string) => serviceLabels(opsOptions({ selectors: { service } }));
+
+  it.each([
+    ['', {}],
+    ['namespace="prod"', { namespace: 'prod' }],
+    ['namespace = "prod", team="a-1"', { namespace: 'prod', team: 'a-1' }],
+    ['k8s_cluster2="eu/west:1"', { k8s_cluster2: 'eu/west:1' }],
+    ['_x="y"', { _x: 'y' }],
+    ['env=~"prod|staging"', { env: 'prod' }],
+    ['env=~"prod"', { env: 'prod' }],
+    ['env =~ "prod|staging", region="eu"', { env: 'prod', region: 'eu' }],
+    ['env!="dev"', {}], // matched by series without the label
+    ['env!~"dev|test"', {}],
+    ['note="a \\"quoted\\" b"', { note: 'a \\"quoted\\" b' }],
+    ['a="1",b!="2",c=~"3|4",d!~"5"', { a: '1', c: '3' }],
+  ])('%s gives %j', (service, expected) => {
+    expect(labels(service)).toEqual(expected);
+  });
+
+  it('refuses a regex whose first alternative is not a plain value, naming the matcher', () => {
+    expect(() => labels('env=~"prod.*"')).toThrow('selectors.service: cannot build promtool inputs for env=~"prod.*" (use = or a plain first alternative)');
+    expect(() => labels('env=~"(a|b)"')).toThrow('selectors.service: cannot build promtool inputs for env=~"(a|b)"');
+    expect(labels('env=~"|prod"')).toEqual({ env: '' }); // an empty first alternative is a plain value
+  });
+
+  it('adds the labels to catalogue series only, histogram parts included, and leaves others as written', () => {
+    const plain = recordingTestsYaml(opsOptions(), []).tests.flatMap((t) => t.input_series);
+    const scoped = recordingTestsYaml(opsOptions({ selectors: { service: 'namespace="prod", env=~"a|b"' } }), []).tests.flatMap((t) => t.input_series);
+    expect(scoped).toHaveLength(plain.length);
+    let changed = 0;
+    scoped.forEach((s, i) => {
+      const before = plain[i]!;
+      expect(s.values).toBe(before.values);
+      const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(before.series)![0];
+      const fromCatalogue = catalogueSeries('workspace_id').has(name) || name === 'otel_workspace_metrics_export_failures_total';
+      if (!fromCatalogue) return expect(s.series).toBe(before.series);
+      changed++;
+      const rest = before.series.slice(name.length);
+      expect(s.series).toBe(rest.startsWith('{') ? `${name}{namespace="prod", env="a", ${rest.slice(1)}` : `${name}{namespace="prod", env="a"}`);
+    });
+    expect(changed).toBeGreaterThan(0);
+    expect(scoped.some((s) => /_bucket\{namespace="prod", env="a", /.test(s.series))).toBe(true);
+  });
 });
