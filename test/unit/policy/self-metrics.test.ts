@@ -4,13 +4,13 @@
  * and nothing once stopped.
  */
 import { metrics } from '@opentelemetry/api';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerSelfMetrics } from '../../../src/policy/self-metrics';
 import { WorkspacePolicy } from '../../../src/policy/workspace-policy';
 import { DynamicAllowlist, staticAllowlistSource, type AllowlistSource } from '../../../src/policy/allowlist-sources';
 import { removeRuntime, currentRuntime } from '../../../src/record/runtime';
 import { resetLogWindows, setLogSink } from '../../../src/log';
+import { collectingProvider } from '../../helpers/collecting-provider';
 
 afterEach(() => {
   metrics.disable();
@@ -18,17 +18,14 @@ afterEach(() => {
 });
 
 function sdk(): () => Promise<Record<string, Array<{ value: unknown; attributes: unknown }>>> {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  return async () => {
-    const { resourceMetrics } = await reader.collect();
-    const data: MetricData[] = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
-    return Object.fromEntries(
-      data
+  const { provider, collect } = collectingProvider();
+  metrics.setGlobalMeterProvider(provider);
+  return async () =>
+    Object.fromEntries(
+      (await collect())
         .filter((metric) => metric.dataPoints.length > 0)
         .map((metric) => [metric.descriptor.name, metric.dataPoints.map((point) => ({ value: point.value, attributes: point.attributes }))]),
     );
-  };
 }
 
 describe('registerSelfMetrics', () => {

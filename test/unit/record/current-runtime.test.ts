@@ -6,7 +6,7 @@
  * caps per runtime, and `defineRecorder`'s refusals.
  */
 import { metrics } from '@opentelemetry/api';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InstrumentTable, RuntimeState, VIEWS_PATH, currentRuntime, installRuntime, removeRuntime, type RecordingRuntime } from '../../../src/record/runtime';
 import { registerObservation, isNoop } from '../../../src/record/instruments';
@@ -15,6 +15,7 @@ import { LabelCap, defineRecorder, refuse, required } from '../../../src/record/
 import { Enforcement } from '../../../src/model/enforcement';
 import type { MetricDeclaration } from '../../../src/model/types';
 import { captureLogs } from '../../helpers/logs';
+import { collectingProvider } from '../../helpers/collecting-provider';
 
 const lines = captureLogs();
 const savedInterval = process.env.METRICS_COLLECTOR_INTERVAL;
@@ -40,13 +41,11 @@ function kitRuntime(labelName: string, provider: MeterProvider): RecordingRuntim
 }
 
 function sdk() {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.DELTA), exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
+  const { provider, collect } = collectingProvider(AggregationTemporality.DELTA);
   return {
     provider,
     async values(): Promise<unknown[]> {
-      const { resourceMetrics } = await reader.collect();
-      return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).flatMap((m) => m.dataPoints.map((p) => p.value));
+      return (await collect()).flatMap((m) => m.dataPoints.map((p) => p.value));
     },
   };
 }

@@ -7,26 +7,24 @@
  * and skips a collection whose return is refused.
  */
 import { metrics, type Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CurrentValues, defineObserver } from '../../../src/record/current-value';
 import { currentRuntime, removeRuntime } from '../../../src/record/runtime';
 import { required } from '../../../src/record/validate';
 import type { MetricDeclaration } from '../../../src/model/types';
 import { captureLogs } from '../../helpers/logs';
+import { collectingProvider } from '../../helpers/collecting-provider';
 
 const lines = captureLogs();
 let collect: () => Promise<Array<{ value: unknown; attributes: Attributes }>>;
 const GAUGE: MetricDeclaration = { name: 't.current', kind: 'observableGauge', unit: '{item}', description: 'Items.', labels: ['pool', 'kind'] };
 
 beforeEach(() => {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.DELTA), exportIntervalMillis: 3_600_000 });
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  collect = async () => {
-    const { resourceMetrics } = await reader.collect();
-    const data: MetricData[] = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
-    return data.filter((m) => m.descriptor.name === GAUGE.name).flatMap((m) => m.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes })));
-  };
+  const sdk = collectingProvider(AggregationTemporality.DELTA);
+  metrics.setGlobalMeterProvider(sdk.provider);
+  collect = async () =>
+    (await sdk.collect()).filter((m) => m.descriptor.name === GAUGE.name).flatMap((m) => m.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes })));
 });
 afterEach(() => {
   metrics.disable();
@@ -64,12 +62,11 @@ describe('CurrentValues', () => {
     values.set([{ value: 2, attributes: { pool: 'a', kind: 'x' } }]);
     expect((await collect()).length).toBe(1);
     removeRuntime(currentRuntime());
-    const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.DELTA), exportIntervalMillis: 3_600_000 });
+    const next = collectingProvider(AggregationTemporality.DELTA);
     metrics.disable();
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    metrics.setGlobalMeterProvider(next.provider);
     values.set([{ value: 9, attributes: { pool: 'b', kind: 'x' } }]);
-    const { resourceMetrics } = await reader.collect();
-    const points = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).flatMap((m) => m.dataPoints.map((p) => p.value));
+    const points = (await next.collect()).flatMap((m) => m.dataPoints.map((p) => p.value));
     expect(points).toEqual([9]);
   });
 });

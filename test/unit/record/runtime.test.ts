@@ -7,11 +7,8 @@
  */
 import { createNoopMeter, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import {
-  AggregationTemporality,
   DataPointType,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
+  type MeterProvider,
   type GaugeMetricData,
   type HistogramMetricData,
   type MetricData,
@@ -23,6 +20,7 @@ import { Enforcement } from '../../../src/model/enforcement';
 import type { MetricDeclaration } from '../../../src/model/types';
 import { BoundedLabel, isRecord, nonNegative, oneOf, required, status } from '../../../src/record/validate';
 import { captureLogs } from '../../helpers/logs';
+import { collectingProvider } from '../../helpers/collecting-provider';
 
 const lines = captureLogs();
 
@@ -36,12 +34,11 @@ const OBS_COUNTER = decl('t.obs.counter', 'observableCounter');
 const OBS_UPDOWN = decl('t.obs.updown', 'observableUpDownCounter');
 
 function sdk(): { provider: MeterProvider; collect(): Promise<MetricData[]> } {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
+  const { provider, collectResource } = collectingProvider();
   return {
     provider,
     async collect() {
-      const { resourceMetrics } = await reader.collect();
+      const resourceMetrics = await collectResource();
       expect(resourceMetrics.scopeMetrics.every((scope) => scope.scope.name === METER_NAME)).toBe(true);
       return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
     },
