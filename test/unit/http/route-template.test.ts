@@ -7,12 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { setHttpRoute, templateOf } from '../../../src/http/route-template';
 import { routeTemplate } from '../../../src/http/route';
-
-/** The route label of a finished request: its template, if template-shaped. */
-const routeOf = (request: IncomingMessage) => routeTemplate(templateOf(request));
 import { resetLogWindows } from '../../../src/log';
 import { captureLogs } from '../../helpers/logs';
 
+/** The route label of a finished request: its template, if template-shaped. */
+const routeOf = (request: IncomingMessage) => routeTemplate(templateOf(request));
 const lines = captureLogs();
 
 const request = (fields: Record<string, unknown> = {}) => ({ ...fields }) as unknown as IncomingMessage;
